@@ -1,0 +1,231 @@
+"""The `hmip` command. Sub-commands are scriptable; `hmip` alone opens the terminal app.
+
+Every refusal is one sentence and exit status 1 (HmipError); the terminal app is imported only
+when it is opened, so scripted commands never pay for Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import HmipError
+
+
+class HmipGroup(click.Group):
+    """Turns HmipError into one clear sentence and exit status 1, for every sub-command."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except HmipError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+class Context:
+    def __init__(self, db: Path, inspector: str):
+        self.db = db
+        self.inspector = inspector
+        self._conn = None
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            from .services import open_database
+
+            self._conn = open_database(self.db)
+        return self._conn
+
+    def framework(self):
+        from .services import inspection_framework
+
+        return inspection_framework(self.conn)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(cls=HmipGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The inspection database (default: HMIP_DB, else hmip.sqlite in your data folder).")
+@click.option("--as", "inspector", default=None, metavar="CODE",
+              help="Who is recording (default: HMIP_INSPECTOR, else your login name).")
+@click.version_option(__version__, prog_name="hmip")
+@click.pass_context
+def cli(ctx, db, inspector):
+    """Assess sampled case files for a probation inspection, rate them and export the data."""
+    from .paths import current_inspector, default_database
+
+    ctx.obj = Context(db or default_database(), inspector or current_inspector())
+    if ctx.invoked_subcommand is None:
+        from .tui import run_app
+
+        run_app(ctx.obj.db, ctx.obj.inspector)
+
+
+@cli.command()
+@click.option("--pdu", required=True, help="The Probation Delivery Unit inspected.")
+@click.option("--region", default=None)
+@click.option("--fieldwork-start", default=None, metavar="YYYY-MM-DD")
+@click.option("--framework", "framework_id", default=None, help="Framework id (default: the newest shipped).")
+@click.option("--framework-version", default=None)
+@pass_ctx
+def init(obj: Context, pdu, region, fieldwork_start, framework_id, framework_version):
+    """Create the inspection this database will hold."""
+    from . import store
+    from .framework import load_framework
+
+    if fieldwork_start:
+        try:
+            date.fromisoformat(fieldwork_start)
+        except ValueError:
+            raise HmipError(f"--fieldwork-start {fieldwork_start!r} is not a date (YYYY-MM-DD)") from None
+    framework = load_framework(framework_id, framework_version)
+    with store.transaction(obj.conn):
+        inspection = store.create_inspection(obj.conn, pdu=pdu, framework=framework, region=region,
+                                             fieldwork_start=fieldwork_start)
+        store.add_inspector(obj.conn, obj.inspector, "lead")
+    click.echo(f"Created the inspection of {inspection.pdu} under {framework.id} {framework.version} "
+               f"in {obj.db}, with {obj.inspector} as lead inspector.")
+
+
+@cli.group()
+def sample():
+    """The sampled cases."""
+
+
+@sample.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--drop-personal-columns", is_flag=True,
+              help="Leave out columns such as name or date of birth instead of refusing the file.")
+@pass_ctx
+def sample_import(obj: Context, file, drop_personal_columns):
+    """Add the sampled cases of a CSV file, all or none."""
+    from .exchange.sample_csv import import_sample
+
+    added = import_sample(obj.conn, file, obj.framework(), drop_personal=drop_personal_columns)
+    click.echo(f"Added {added} cases from {file}.")
+
+
+@cli.command()
+@click.argument("case")
+@click.argument("question")
+@click.argument("value")
+@click.option("--note", default=None, help="The evidence note.")
+@pass_ctx
+def answer(obj: Context, case, question, value, note):
+    """Record one answer: CASE QUESTION VALUE (e.g. X123456 2.2.1 yes)."""
+    from .store import record_answer
+
+    saved = record_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector)
+    click.echo(f"Saved {case} {question} = {saved.value}.")
+
+
+@cli.command()
+@click.argument("standard")
+@click.argument("rating")
+@click.option("--evidence", required=True, help="Why the team reached this rating.")
+@pass_ctx
+def judge(obj: Context, standard, rating, evidence):
+    """Record the team's judgement on a domain-one standard (e.g. 1.1 inadequate)."""
+    from .store import record_judgement
+
+    record_judgement(obj.conn, obj.framework(), standard, rating, evidence, obj.inspector)
+    click.echo(f"Saved standard {standard}: {rating}.")
+
+
+@cli.group()
+def bundle():
+    """Case bundles: carry cases and answers between laptops."""
+
+
+@bundle.command("export")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write (default: exports/<pdu>-<date>.hmip.json).")
+@pass_ctx
+def bundle_export(obj: Context, out):
+    """Write every case and answer of the inspection to a bundle file."""
+    from .exchange.bundle import export_bundle
+    from .paths import exports_dir
+    from .store import require_inspection
+
+    if out is None:
+        out = exports_dir() / f"{_slug(require_inspection(obj.conn).pdu)}-{date.today()}.hmip.json"
+    data = export_bundle(obj.conn, out)
+    answers = sum(len(c["answers"]) for c in data["cases"])
+    click.echo(f"Wrote {len(data['cases'])} cases and {answers} answers to {out}.")
+
+
+@bundle.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def bundle_import(obj: Context, file):
+    """Merge a bundle into this database, all or nothing."""
+    from .exchange.bundle import import_bundle
+
+    s = import_bundle(obj.conn, file)
+    click.echo(f"Imported {file}: {s.cases_added} cases and {s.answers_added} answers added, "
+               f"{s.answers_unchanged} answers already held"
+               + (", inspection created." if s.created_inspection else "."))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the ratings page as JSON.")
+@pass_ctx
+def rate(obj: Context, as_json):
+    """Print the ratings page: key-question percentages, ratings, score and overall rating."""
+    from .report_table import print_ratings
+    from .services import current_ratings
+
+    ratings = current_ratings(obj.conn)
+    if as_json:
+        click.echo(json.dumps(ratings.as_json(), indent=2))
+    else:
+        print_ratings(ratings, obj.framework())
+
+
+@cli.command()
+@click.option("--cases", default=60, show_default=True, help="How many synthetic cases.")
+@pass_ctx
+def demo(obj: Context, cases):
+    """Create a demo inspection of synthetic cases in an empty database."""
+    from .framework import load_framework
+    from .services import create_demo
+
+    added = create_demo(obj.conn, load_framework(), cases)
+    click.echo(f"Created a demo inspection of {added} synthetic cases in {obj.db}.")
+
+
+@cli.group()
+def framework():
+    """Inspection frameworks (schema/*.yaml)."""
+
+
+@framework.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def framework_check(file):
+    """Validate a framework file; name the field of the first problem."""
+    from .framework import load_framework_file
+
+    fw = load_framework_file(file)
+    kqs = sum(len(s.key_questions) for s in fw.standards)
+    click.echo(f"{file}: framework {fw.id} {fw.version} is valid: {len(fw.standards)} standards, "
+               f"{kqs} key questions, {len(fw.questions)} questions in all.")
+
+
+def _slug(text: str) -> str:
+    return "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-") or "inspection"
+
+
+def main() -> None:
+    cli(prog_name="hmip")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

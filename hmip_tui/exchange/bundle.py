@@ -1,0 +1,341 @@
+"""The case bundle: an inspection's cases and answers as one versioned JSON file.
+
+Format `hmip-bundle/1`, described in docs/formats.md and schema/bundle.schema.json. Importing
+validates the whole file first, then writes in one transaction: a bad bundle changes nothing,
+and importing the same bundle twice changes nothing the second time. An answer that differs
+from the one already held is never overwritten: the import is refused and names it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..errors import HmipError
+from ..framework import Framework, load_framework
+from ..store import transaction
+from ..store.cases import STATUSES, check_ref, profile_problem
+from ..store.inspections import Inspection, create_inspection, get_inspection, now
+from .files import atomic_output
+
+FORMAT = "hmip-bundle/1"
+
+
+@dataclass
+class BundleCase:
+    ref: str
+    inspector: str | None
+    status: str
+    profile: dict
+    answers: list[tuple]  # (question, value, note, answered_by, answered_at)
+
+
+@dataclass
+class Bundle:
+    framework: Framework
+    inspection: dict
+    inspectors: dict[str, str]
+    judgements: dict[str, tuple]  # standard -> (rating, evidence, judged_by, judged_at)
+    cases: list[BundleCase] = field(default_factory=list)
+
+    @property
+    def answer_count(self) -> int:
+        return sum(len(c.answers) for c in self.cases)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    created_inspection: bool
+    cases_added: int
+    answers_added: int
+    answers_unchanged: int
+    judgements_added: int
+
+
+# --- reading and validating ------------------------------------------------------------
+
+
+def _text(value, where: str, fail, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        fail(where, f"must be text, not {type(value).__name__}")
+    return value
+
+
+def parse_bundle(data, source: Path) -> Bundle:
+    """Check every part of a parsed bundle against the framework it names."""
+
+    def fail(where: str, message: str):
+        raise HmipError(f"{source}: {where}: {message}")
+
+    if not isinstance(data, dict):
+        fail("top level", "a bundle is a JSON object")
+    if data.get("format") != FORMAT:
+        fail("format", f"expected {FORMAT!r}, found {data.get('format')!r}")
+    fw = data.get("framework")
+    if not isinstance(fw, dict):
+        fail("framework", "missing: the bundle must name its framework id and version")
+    framework = load_framework(_text(fw.get("id"), "framework.id", fail),
+                               _text(fw.get("version"), "framework.version", fail))
+
+    inspection = data.get("inspection")
+    if not isinstance(inspection, dict):
+        fail("inspection", "missing")
+    for key in ("uid", "pdu"):
+        if not isinstance(inspection.get(key), str) or not inspection[key].strip():
+            fail(f"inspection.{key}", "missing")
+    for key in ("region", "fieldwork_start", "created_at"):
+        _text(inspection.get(key), f"inspection.{key}", fail, optional=True)
+
+    inspectors = data.get("inspectors", {})
+    if not isinstance(inspectors, dict):
+        fail("inspectors", "must map inspector codes to roles")
+    for code, role in inspectors.items():
+        if role not in ("lead", "inspector"):
+            fail(f"inspectors.{code}", f"role {role!r} is not lead or inspector")
+
+    judgements = {}
+    raw_judgements = data.get("judgements", {})
+    if not isinstance(raw_judgements, dict):
+        fail("judgements", "must map standard ids to judgements")
+    for sid, j in raw_judgements.items():
+        where = f"judgements.{sid}"
+        if sid not in {s.id for s in framework.standards if s.rated_by == "judgement"}:
+            fail(where, f"standard {sid!r} is not judged by the team in framework {framework.id}")
+        if not isinstance(j, dict):
+            fail(where, "must be an object with rating and evidence")
+        rating = _text(j.get("rating"), f"{where}.rating", fail)
+        if rating not in {b.id for b in framework.bands}:
+            fail(f"{where}.rating", f"unknown rating {rating!r}")
+        evidence = _text(j.get("evidence"), f"{where}.evidence", fail)
+        judgements[sid] = (rating, evidence, _text(j.get("by"), f"{where}.by", fail, optional=True),
+                           _text(j.get("at"), f"{where}.at", fail, optional=True))
+
+    raw_cases = data.get("cases")
+    if not isinstance(raw_cases, list):
+        fail("cases", "missing: expected a list of cases")
+    questions = framework.questions
+    values_of = {qid: frozenset(q.type.values) for qid, q in questions.items()}
+    applicable_for: dict[tuple, frozenset] = {}
+    app_fields = framework.applicability_fields()
+    cases, seen = [], set()
+    default_at = _text(data.get("created"), "created", fail, optional=True) or now()
+    for i, c in enumerate(raw_cases):
+        where = f"cases[{i}]"
+        if not isinstance(c, dict):
+            fail(where, "each case must be an object")
+        ref = check_ref(c.get("ref") if isinstance(c.get("ref"), str) else "", f"{source}: {where}.ref")
+        where = f"cases[{i}] (case {ref})"
+        if ref in seen:
+            fail(where, "this case reference is given twice")
+        seen.add(ref)
+        inspector = _text(c.get("inspector"), f"{where}.inspector", fail, optional=True)
+        status = c.get("status", "in_progress" if c.get("answers") else "not_started")
+        if status not in STATUSES:
+            fail(f"{where}.status", f"unknown status {status!r}")
+        profile = c.get("profile")
+        if not isinstance(profile, dict):
+            fail(f"{where}.profile", "missing: expected an object of profile fields")
+        problem = profile_problem(framework, profile)
+        if problem:
+            fail(f"{where}.profile", problem)
+        signature = tuple(profile.get(f) for f in app_fields)
+        applicable = applicable_for.get(signature)
+        if applicable is None:
+            applicable = frozenset(q.id for q in questions.values() if q.applies_to(profile))
+            applicable_for[signature] = applicable
+        raw_answers = c.get("answers", {})
+        if not isinstance(raw_answers, dict):
+            fail(f"{where}.answers", "must map question ids to answers")
+        answers = []
+        for qid, a in raw_answers.items():
+            if qid not in questions:
+                fail(f"{where}.answers.{qid}", f"unknown question: framework {framework.id} "
+                                               f"{framework.version} has no {qid!r}")
+            if not isinstance(a, dict):
+                fail(f"{where}.answers.{qid}", "must be an object with a value")
+            value = a.get("value")
+            if value not in values_of[qid]:
+                allowed = ", ".join(sorted(values_of[qid]))
+                fail(f"{where}.answers.{qid}.value", f"{value!r} is not an answer (use one of: {allowed})")
+            if qid not in applicable:
+                fail(f"{where}.answers.{qid}",
+                     f"does not apply to this case: {questions[qid].why_not(profile)}")
+            note = a.get("note")
+            if note is not None and not isinstance(note, str):
+                fail(f"{where}.answers.{qid}.note", "must be text")
+            by = a.get("by", inspector)
+            at = a.get("at", default_at)
+            if (by is not None and not isinstance(by, str)) or not isinstance(at, str):
+                fail(f"{where}.answers.{qid}", "'by' and 'at' must be text")
+            answers.append((qid, value, note or None, by, at))
+        cases.append(BundleCase(ref, inspector, status, profile, answers))
+    return Bundle(framework, inspection, dict(inspectors), judgements, cases)
+
+
+def read_bundle(path: Path | str) -> Bundle:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise HmipError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise HmipError(f"{path}: not a bundle: the file is not UTF-8 JSON text") from None
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(raw.rstrip()) else ""
+        raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: "
+                        f"{exc.msg}{hint}") from None
+    return parse_bundle(data, path)
+
+
+# --- importing -------------------------------------------------------------------------
+
+_INSERT_ANSWER = (
+    "INSERT INTO answer (case_id, question, value, note, framework_id, framework_version, "
+    "answered_by, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _check_same_inspection(held: Inspection, bundle: Bundle, source: Path) -> None:
+    if held.uid != bundle.inspection["uid"]:
+        raise HmipError(
+            f"{source}: belongs to another inspection ({bundle.inspection['pdu']}, "
+            f"{bundle.inspection['uid']}); this database holds {held.pdu} ({held.uid})"
+        )
+    fw = bundle.framework
+    if (held.framework_id, held.framework_version) != (fw.id, fw.version):
+        raise HmipError(
+            f"{source}: written under framework {fw.id} {fw.version}; this inspection uses "
+            f"{held.framework_id} {held.framework_version}"
+        )
+
+
+def import_bundle(conn: sqlite3.Connection, path: Path | str) -> ImportSummary:
+    """Read, check and merge a bundle file into the database, all or nothing."""
+    return merge_bundle(conn, read_bundle(path), Path(path))
+
+
+def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> ImportSummary:
+    """Merge a checked bundle in one transaction; `path` names it in messages."""
+    fw = bundle.framework
+    with transaction(conn):
+        held = get_inspection(conn)
+        created = held is None
+        if created:
+            i = bundle.inspection
+            create_inspection(conn, pdu=i["pdu"], framework=fw, region=i.get("region"),
+                              fieldwork_start=i.get("fieldwork_start"), uid=i["uid"],
+                              created_at=i.get("created_at"))
+        else:
+            _check_same_inspection(held, bundle, path)
+
+        for code, role in bundle.inspectors.items():
+            conn.execute("INSERT INTO inspector (code, role) VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
+                         "SET role = CASE WHEN excluded.role = 'lead' THEN 'lead' ELSE inspector.role END",
+                         (code, role))
+        for code in {c.inspector for c in bundle.cases if c.inspector} - set(bundle.inspectors):
+            conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (code,))
+
+        judgements_added = 0
+        held_judgements = {s: (r, e) for s, r, e in conn.execute(
+            "SELECT standard, rating, evidence FROM judgement")}
+        for sid, (rating, evidence, by, at) in bundle.judgements.items():
+            if sid in held_judgements:
+                if held_judgements[sid] != (rating, evidence):
+                    raise HmipError(f"{path}: judgements.{sid}: differs from the judgement held "
+                                    f"({held_judgements[sid][0]}); it was not overwritten")
+                continue
+            conn.execute("INSERT INTO judgement (standard, rating, evidence, judged_by, judged_at) "
+                         "VALUES (?, ?, ?, ?, ?)", (sid, rating, evidence, by, at or now()))
+            judgements_added += 1
+
+        held_cases = {} if created else {
+            ref: (cid, profile) for cid, ref, profile in
+            conn.execute("SELECT id, ref, profile FROM case_file")}
+        held_answers = {} if not held_cases else {
+            (cid, q): (v, n) for cid, q, v, n in
+            conn.execute("SELECT case_id, question, value, note FROM answer")}
+
+        rows, cases_added, unchanged = [], 0, 0
+        stamp = now()
+        for case in bundle.cases:
+            if case.ref in held_cases:
+                case_id, held_profile = held_cases[case.ref]
+                if json.loads(held_profile) != case.profile:
+                    raise HmipError(f"{path}: case {case.ref}: its profile differs from the one held; "
+                                    "it was not overwritten")
+            else:
+                case_id = conn.execute(
+                    "INSERT INTO case_file (ref, inspector, profile, status, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (case.ref, case.inspector, json.dumps(case.profile, sort_keys=True),
+                     case.status, stamp)).lastrowid
+                cases_added += 1
+            for qid, value, note, by, at in case.answers:
+                existing = held_answers.get((case_id, qid))
+                if existing is not None:
+                    if existing != (value, note):
+                        raise HmipError(
+                            f"{path}: case {case.ref}: answer {qid} is {value!r} in the bundle but "
+                            f"{existing[0]!r} here; it was not overwritten"
+                        )
+                    unchanged += 1
+                    continue
+                rows.append((case_id, qid, value, note, fw.id, fw.version, by, at))
+        conn.executemany(_INSERT_ANSWER, rows)
+    return ImportSummary(created, cases_added, len(rows), unchanged, judgements_added)
+
+
+# --- exporting -------------------------------------------------------------------------
+
+
+def bundle_data(conn: sqlite3.Connection) -> dict:
+    from ..store import require_inspection
+
+    inspection = require_inspection(conn)
+    answers: dict[int, dict] = {}
+    for case_id, q, value, note, by, at in conn.execute(
+            "SELECT case_id, question, value, note, answered_by, answered_at FROM answer "
+            "ORDER BY case_id, question"):
+        entry = {"value": value, "by": by, "at": at}
+        if note is not None:
+            entry["note"] = note
+        answers.setdefault(case_id, {})[q] = entry
+    cases = [
+        {"ref": ref, "inspector": inspector, "status": status, "profile": json.loads(profile),
+         "answers": answers.get(case_id, {})}
+        for case_id, ref, inspector, status, profile in conn.execute(
+            "SELECT id, ref, inspector, status, profile FROM case_file ORDER BY ref")
+    ]
+    return {
+        "format": FORMAT,
+        "tool": {"name": "hmip", "version": __version__},
+        "created": now(),
+        "framework": {"id": inspection.framework_id, "version": inspection.framework_version},
+        "inspection": {"uid": inspection.uid, "pdu": inspection.pdu, "region": inspection.region,
+                       "fieldwork_start": inspection.fieldwork_start,
+                       "created_at": inspection.created_at},
+        "inspectors": dict(conn.execute("SELECT code, role FROM inspector ORDER BY code")),
+        "judgements": {
+            s: {"rating": r, "evidence": e, "by": by, "at": at}
+            for s, r, e, by, at in conn.execute(
+                "SELECT standard, rating, evidence, judged_by, judged_at FROM judgement ORDER BY standard")
+        },
+        "cases": cases,
+    }
+
+
+def export_bundle(conn: sqlite3.Connection, out: Path | str) -> dict:
+    """Write the inspection as a bundle to `out`, atomically. Returns what was written."""
+    data = bundle_data(conn)
+    with atomic_output(Path(out)) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+            fh.write("\n")
+    return data

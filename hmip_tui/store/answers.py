@@ -1,0 +1,91 @@
+"""Answers: one per case and question, committed the moment they are given."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from ..errors import HmipError
+from ..framework import Framework, Question
+from .cases import get_case
+from .database import transaction
+from .inspections import now
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    value: str
+    note: str | None
+    framework_id: str
+    framework_version: str
+    answered_by: str | None
+    answered_at: str
+
+
+def check_value(question: Question, value: str, where: str) -> None:
+    if question.type.option(value) is None:
+        allowed = ", ".join(question.type.values)
+        raise HmipError(f"{where}: {value!r} is not an answer to {question.id} (use one of: {allowed})")
+
+
+_UPSERT = (
+    "INSERT INTO answer (case_id, question, value, note, framework_id, framework_version, "
+    "answered_by, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (case_id, question) DO UPDATE SET value = excluded.value, note = excluded.note, "
+    "framework_id = excluded.framework_id, framework_version = excluded.framework_version, "
+    "answered_by = excluded.answered_by, answered_at = excluded.answered_at"
+)
+
+
+def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str, question_id: str,
+                  value: str, note: str | None = None, answered_by: str | None = None,
+                  keep_note: bool = False) -> Answer:
+    """Validate and durably commit one answer; returns it as stored.
+
+    With `keep_note`, an existing evidence note survives a change of value (the case walk
+    answers with a key and edits the note separately).
+    """
+    question = framework.question(question_id)
+    case = get_case(conn, case_ref)
+    reason = question.why_not(case.profile)
+    if reason:
+        raise HmipError(f"question {question_id} does not apply to case {case_ref}: {reason}")
+    check_value(question, value, f"case {case_ref}")
+    note = note.strip() if note and note.strip() else None
+    stamp = now()
+    with transaction(conn):
+        if keep_note and note is None:
+            row = conn.execute("SELECT note FROM answer WHERE case_id = ? AND question = ?",
+                               (case.id, question_id)).fetchone()
+            note = row[0] if row else None
+        conn.execute(_UPSERT, (case.id, question_id, value, note, framework.id, framework.version,
+                               answered_by, stamp))
+        if case.status == "not_started":
+            conn.execute("UPDATE case_file SET status = 'in_progress' WHERE id = ?", (case.id,))
+    return Answer(question_id, value, note, framework.id, framework.version, answered_by, stamp)
+
+
+def record_note(conn: sqlite3.Connection, case_ref: str, question_id: str, note: str) -> None:
+    """Change the evidence note of an answer already given."""
+    case = get_case(conn, case_ref)
+    with transaction(conn):
+        cur = conn.execute("UPDATE answer SET note = ? WHERE case_id = ? AND question = ?",
+                           (note.strip() or None, case.id, question_id))
+        if cur.rowcount == 0:
+            raise HmipError(f"case {case_ref}: answer {question_id} before writing its evidence note")
+
+
+def clear_answer(conn: sqlite3.Connection, case_ref: str, question_id: str) -> None:
+    case = get_case(conn, case_ref)
+    with transaction(conn):
+        conn.execute("DELETE FROM answer WHERE case_id = ? AND question = ?", (case.id, question_id))
+
+
+def answers_for_case(conn: sqlite3.Connection, case_id: int) -> dict[str, Answer]:
+    return {
+        row[0]: Answer(*row)
+        for row in conn.execute(
+            "SELECT question, value, note, framework_id, framework_version, answered_by, answered_at "
+            "FROM answer WHERE case_id = ?", (case_id,))
+    }

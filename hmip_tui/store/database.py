@@ -1,0 +1,98 @@
+"""Opening the inspection database: durability settings, version checks, transactions.
+
+One database file holds one inspection. This is the only module that opens SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import HmipError
+from .migrations import MIGRATIONS, SCHEMA_VERSION
+
+# 'HMIP' in ASCII: marks a SQLite file as ours, so we never migrate someone else's database.
+APPLICATION_ID = 0x484D4950
+
+# Seconds a writer waits for another process's lock before saying who holds it.
+BUSY_TIMEOUT_S = 10.0
+
+
+def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
+    """Read-only checks made before anything writes to the file (even WAL mode writes)."""
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise HmipError(f"{path}: not a readable SQLite database ({exc})") from None
+    if app_id != APPLICATION_ID and (has_tables or app_id):
+        raise HmipError(f"{path}: this SQLite file is not an hmip inspection database; it was left untouched")
+    if version > SCHEMA_VERSION:
+        raise HmipError(
+            f"{path}: written by a newer version of hmip (database schema {version}; this version "
+            f"knows up to {SCHEMA_VERSION}); upgrade hmip to open it. The file was left untouched"
+        )
+    return version
+
+
+def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
+    """Open (and if need be create and migrate) the database at `path`.
+
+    Autocommit mode: every write goes through `transaction()`, which commits or rolls back whole.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise HmipError(f"{path}: no such database")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Case data are about real people: readable by the owner only, from the first byte.
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        os.close(fd)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
+                           check_same_thread=False)
+    try:
+        version = _refuse_foreign_or_newer(conn, path)
+        # WAL with synchronous=FULL: a commit is on disk when it returns, even across a power cut.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if version < SCHEMA_VERSION:
+            _migrate(conn, version)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    with transaction(conn):
+        for step in MIGRATIONS[version:]:
+            step(conn)
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection):
+    """One all-or-nothing write: the database is exactly as before if anything inside fails.
+
+    BEGIN IMMEDIATE takes the write lock up front, so two writers queue rather than deadlock.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise HmipError(
+                f"the database is busy: another hmip process has held its write lock for over "
+                f"{BUSY_TIMEOUT_S:.0f} s; finish or close it and try again"
+            ) from None
+        raise
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

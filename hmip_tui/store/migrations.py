@@ -1,0 +1,75 @@
+"""The schema's history: one function per version, run in order on every open that needs them.
+
+Never edit a released step: add a new one. `PRAGMA user_version` records how many have run.
+Tests migrate both a blank file and a file at the oldest schema (tests/test_store.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def _run(conn: sqlite3.Connection, sql: str) -> None:
+    # Statement by statement: executescript() would COMMIT the migration's transaction early.
+    for statement in sql.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _v1_inspection(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        -- One database holds one inspection: the uid tells bundles of this inspection apart.
+        CREATE TABLE inspection (
+            id                INTEGER PRIMARY KEY CHECK (id = 1),
+            uid               TEXT NOT NULL,
+            pdu               TEXT NOT NULL,
+            region            TEXT,
+            fieldwork_start   TEXT,
+            framework_id      TEXT NOT NULL,
+            framework_version TEXT NOT NULL,
+            created_at        TEXT NOT NULL
+        );
+        CREATE TABLE inspector (
+            code TEXT PRIMARY KEY,
+            role TEXT NOT NULL DEFAULT 'inspector' CHECK (role IN ('lead', 'inspector'))
+        );
+        -- A case is known by its reference, never by a person's name.
+        CREATE TABLE case_file (
+            id         INTEGER PRIMARY KEY,
+            ref        TEXT NOT NULL UNIQUE,
+            inspector  TEXT REFERENCES inspector(code),
+            profile    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(profile)),
+            status     TEXT NOT NULL DEFAULT 'not_started'
+                       CHECK (status IN ('not_started', 'in_progress', 'complete')),
+            resume_at  TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX case_file_inspector ON case_file(inspector);
+        -- Each answer remembers the framework it was given under.
+        CREATE TABLE answer (
+            case_id           INTEGER NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+            question          TEXT NOT NULL,
+            value             TEXT NOT NULL,
+            note              TEXT,
+            framework_id      TEXT NOT NULL,
+            framework_version TEXT NOT NULL,
+            answered_by       TEXT,
+            answered_at       TEXT NOT NULL,
+            PRIMARY KEY (case_id, question)
+        ) WITHOUT ROWID;
+        -- Domain-one standards are rated by the team's judgement, with its evidence.
+        CREATE TABLE judgement (
+            standard  TEXT PRIMARY KEY,
+            rating    TEXT NOT NULL,
+            evidence  TEXT NOT NULL,
+            judged_by TEXT,
+            judged_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+MIGRATIONS = [_v1_inspection]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,66 @@
+"""Shared fixtures: real SQLite files in tmp_path and the installed `hmip` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from report_cases import report_bundle  # noqa: E402
+
+HMIP = shutil.which("hmip")
+
+
+def run_hmip(*args: str, db: Path | None = None, inspector: str = "LF", cwd: Path | None = None,
+             check: bool = False, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `hmip` command, as a user would."""
+    assert HMIP, "the hmip command is not installed: pip install -e '.[test]'"
+    env = {**os.environ, "HMIP_INSPECTOR": inspector}
+    env.pop("HMIP_DB", None)
+    cmd = [HMIP] + (["--db", str(db)] if db else []) + list(args)
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, input=input,
+                            timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"hmip {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+def db_content(path: Path) -> list[str]:
+    """Every row of every table, as SQL text: equal lists mean the same content."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return tmp_path / "inspection.sqlite"
+
+
+@pytest.fixture
+def report_bundle_file(tmp_path) -> Path:
+    path = tmp_path / "hfkcw.hmip.json"
+    path.write_text(json.dumps(report_bundle()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def report_db(db, report_bundle_file) -> Path:
+    run_hmip("bundle", "import", str(report_bundle_file), db=db, check=True)
+    return db
+
+
+@pytest.fixture
+def demo_db(db) -> Path:
+    run_hmip("demo", db=db, check=True)
+    return db

@@ -188,7 +188,8 @@ def read_bundle(path: Path | str) -> Bundle:
     except UnicodeDecodeError:
         raise HmipError(f"{path}: not a bundle: the file is not UTF-8 JSON text") from None
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(raw.rstrip()) else ""
+        # Every bundle ends with the brace that closes it; without it, the file was cut short.
+        hint = " (the file looks truncated)" if not raw.rstrip().endswith(b"}") else ""
         raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: "
                         f"{exc.msg}{hint}") from None
     return parse_bundle(data, path)

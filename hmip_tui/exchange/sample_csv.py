@@ -35,8 +35,10 @@ def read_sample(path: Path, framework: Framework, *, drop_personal: bool = False
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise HmipError(
-            f"{path}: not UTF-8 text (byte {exc.start + 1} is {raw[exc.start]:#04x}); "
+            f"{path}: line {line}: not UTF-8 text "
+            f"(byte {exc.start + 1} is {raw[exc.start]:#04x}); "
             "save the sample as CSV UTF-8 and import it again"
         ) from None
     if "\x00" in text:

@@ -1,0 +1,78 @@
+"""Bundles: a faithful round trip, idempotent re-import, and no silent overwrite."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import jsonschema
+
+from conftest import db_content, run_hmip
+from hmip_tui.framework import schema_dir
+
+
+def _rate(db):
+    page = json.loads(run_hmip("rate", "--json", db=db, check=True).stdout)
+    return page
+
+
+def test_round_trip_reproduces_the_ratings(demo_db, tmp_path):
+    out = tmp_path / "demo.hmip.json"
+    run_hmip("bundle", "export", "--out", str(out), db=demo_db, check=True)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    other = tmp_path / "other.sqlite"
+    result = run_hmip("bundle", "import", str(out), db=other, check=True)
+    assert "inspection created" in result.stdout
+    assert _rate(other) == _rate(demo_db)
+
+
+def test_exported_bundle_matches_its_published_schema(demo_db, tmp_path):
+    out = tmp_path / "demo.hmip.json"
+    run_hmip("bundle", "export", "--out", str(out), db=demo_db, check=True)
+    schema = json.loads((schema_dir() / "bundle.schema.json").read_text())
+    jsonschema.validate(json.loads(out.read_text()), schema)
+
+
+def test_importing_the_same_bundle_twice_changes_nothing(report_db, report_bundle_file):
+    before = db_content(report_db)
+    result = run_hmip("bundle", "import", str(report_bundle_file), db=report_db, check=True)
+    assert "0 cases and 0 answers added" in result.stdout
+    assert db_content(report_db) == before
+
+
+def test_a_differing_answer_is_never_overwritten(report_db, report_bundle_file, tmp_path):
+    data = json.loads(report_bundle_file.read_text())
+    case = data["cases"][0]
+    case["answers"]["2.2.1"]["value"] = "no" if case["answers"]["2.2.1"]["value"] == "yes" else "yes"
+    changed = tmp_path / "changed.hmip.json"
+    changed.write_text(json.dumps(data))
+    before = db_content(report_db)
+    result = run_hmip("bundle", "import", str(changed), db=report_db)
+    assert result.returncode == 1 and "case HF0001: answer 2.2.1" in result.stderr
+    assert "it was not overwritten" in result.stderr
+    assert db_content(report_db) == before
+
+
+def test_new_answers_to_held_cases_are_merged(report_db, report_bundle_file, tmp_path):
+    data = json.loads(report_bundle_file.read_text())
+    data["cases"][0]["answers"]["2.2.1.a"] = {"value": "yes", "by": "I2"}
+    extra = tmp_path / "extra.hmip.json"
+    extra.write_text(json.dumps(data))
+    assert "0 cases and 1 answers added" in run_hmip("bundle", "import", str(extra), db=report_db, check=True).stdout
+
+
+def test_another_inspections_bundle_is_refused(report_db, tmp_path):
+    demo_db = tmp_path / "demo.sqlite"
+    run_hmip("demo", db=demo_db, check=True)
+    out = tmp_path / "demo.hmip.json"
+    run_hmip("bundle", "export", "--out", str(out), db=demo_db, check=True)
+    before = db_content(report_db)
+    result = run_hmip("bundle", "import", str(out), db=report_db)
+    assert result.returncode == 1 and "belongs to another inspection" in result.stderr
+    assert db_content(report_db) == before
+
+
+def test_default_export_lands_under_exports(report_db, tmp_path):
+    result = run_hmip("bundle", "export", db=report_db, cwd=tmp_path, check=True)
+    files = list((tmp_path / "exports").glob("hammersmith-*.hmip.json"))
+    assert len(files) == 1 and "41 cases" in result.stdout

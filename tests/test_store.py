@@ -1,0 +1,122 @@
+"""The store on real SQLite files: migrations, refusals, durability settings, answers."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+import pytest
+
+from hmip_tui import store
+from hmip_tui.errors import HmipError
+from hmip_tui.framework import load_framework
+from hmip_tui.store.database import APPLICATION_ID
+from hmip_tui.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+FW = load_framework()
+
+
+def _inspection(path):
+    conn = store.connect(path)
+    with store.transaction(conn):
+        store.create_inspection(conn, pdu="Test PDU", framework=FW)
+    store.add_case(conn, FW, "C1", "LF", {"sentence_type": "community_order", "sex": "male",
+                                          "rosh": "high", "pre_sentence_report": "no"})
+    return conn
+
+
+def test_blank_file_is_migrated_to_the_current_schema_with_durable_settings(db):
+    conn = store.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_oldest_schema_is_migrated_and_keeps_its_data(db):
+    raw = sqlite3.connect(db, isolation_level=None)
+    MIGRATIONS[0](raw)  # the oldest schema, as the first release wrote it
+    raw.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    raw.execute("PRAGMA user_version=1")
+    raw.execute("INSERT INTO inspection VALUES (1, 'u', 'Old PDU', NULL, NULL, 'hmip-adult-pdu', '2022.1', 't')")
+    raw.close()
+    conn = store.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.get_inspection(conn).pdu == "Old PDU"
+
+
+def test_a_database_from_a_newer_version_is_refused_and_untouched(db):
+    raw = sqlite3.connect(db)
+    raw.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    raw.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    raw.execute("CREATE TABLE future (x)")
+    raw.commit()
+    raw.close()
+    before = db.read_bytes()
+    with pytest.raises(HmipError, match="written by a newer version of hmip"):
+        store.connect(db)
+    assert db.read_bytes() == before
+    assert not db.with_name(db.name + "-wal").exists()
+
+
+def test_someone_elses_sqlite_file_is_refused(db):
+    raw = sqlite3.connect(db)
+    raw.execute("CREATE TABLE accounts (x)")
+    raw.commit()
+    raw.close()
+    with pytest.raises(HmipError, match="not an hmip inspection database"):
+        store.connect(db)
+
+
+def test_an_answer_is_committed_when_given_and_survives_reopening(db):
+    conn = _inspection(db)
+    store.record_answer(conn, FW, "C1", "2.2.1", "no", "Risk to children not analysed.", "LF")
+    other = sqlite3.connect(db)  # another connection sees it: it is committed, not pending
+    row = other.execute("SELECT value, note, framework_id, framework_version, answered_by FROM answer").fetchone()
+    assert row == ("no", "Risk to children not analysed.", "hmip-adult-pdu", "2022.1", "LF")
+    assert store.get_case(conn, "C1").status == "in_progress"
+
+
+def test_keep_note_survives_a_change_of_value(db):
+    conn = _inspection(db)
+    store.record_answer(conn, FW, "C1", "2.2.1", "no", "first note", "LF")
+    store.record_answer(conn, FW, "C1", "2.2.1", "yes", None, "LF", keep_note=True)
+    assert store.answers_for_case(conn, store.get_case(conn, "C1").id)["2.2.1"].note == "first note"
+
+
+@pytest.mark.parametrize(("question", "value", "message"), [
+    ("2.9.9", "yes", "unknown question '2.9.9'"),
+    ("2.2.1", "maybe", "'maybe' is not an answer to 2.2.1 (use one of: yes, no)"),
+    ("2.1.1", "yes", "does not apply to case C1: court work is assessed only where a pre-sentence report was given"),
+    ("PR.a", "yes", "pre-release work is assessed only for post-release cases"),
+])
+def test_bad_answers_are_refused(db, question, value, message):
+    conn = _inspection(db)
+    with pytest.raises(HmipError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        store.record_answer(conn, FW, "C1", question, value)
+    assert conn.execute("SELECT count(*) FROM answer").fetchone()[0] == 0
+
+
+def test_answers_no_longer_applicable_are_not_counted(db):
+    conn = _inspection(db)
+    store.update_profile(conn, FW, "C1", {"sentence_type": "licence", "sex": "male", "rosh": "high",
+                                          "pre_sentence_report": "no"})
+    store.record_answer(conn, FW, "C1", "PR.a", "no")
+    assert store.overall_tallies(conn, FW)["PR.a"].no == 1
+    store.update_profile(conn, FW, "C1", {"sentence_type": "community_order", "sex": "male",
+                                          "rosh": "high", "pre_sentence_report": "no"})
+    assert "PR.a" not in store.overall_tallies(conn, FW)
+
+
+def test_a_judgement_needs_evidence_and_a_judged_standard(db):
+    conn = _inspection(db)
+    with pytest.raises(HmipError, match="needs its evidence"):
+        store.record_judgement(conn, FW, "1.1", "inadequate", " ", "LF")
+    with pytest.raises(HmipError, match="rated from the cases"):
+        store.record_judgement(conn, FW, "2.2", "inadequate", "x", "LF")
+    with pytest.raises(HmipError, match="unknown rating 'awful'"):
+        store.record_judgement(conn, FW, "1.1", "awful", "x", "LF")
+    store.record_judgement(conn, FW, "1.1", "inadequate", "No exit strategy.", "LF")
+    assert store.judgements(conn) == {"1.1": ("inadequate", "No exit strategy.")}

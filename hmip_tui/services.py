@@ -6,6 +6,7 @@ Glue between the store, the framework and the rating engine; no SQL and no UI he
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import store
@@ -43,3 +44,40 @@ def create_demo(conn: sqlite3.Connection, framework: Framework, cases: int = 60)
                         "give the demo its own file with --db")
     bundle = parse_bundle(demo_bundle(framework, cases), Path("<demo>"))
     return merge_bundle(conn, bundle, Path("<demo>")).cases_added
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProgress:
+    """A line of the inspection home list."""
+
+    ref: str
+    inspector: str | None
+    sentence_type: str
+    rosh: str
+    status: str
+    answered: int
+    required: int
+    limited_access: bool
+
+
+def case_progress(conn: sqlite3.Connection, framework: Framework) -> list[CaseProgress]:
+    """Every case with answered-of-required counts, counting only questions that apply."""
+    fields = framework.applicability_fields()
+    required_for: dict[tuple, frozenset[str]] = {}
+    sentence = framework.profile_field("sentence_type")
+    rosh = framework.profile_field("rosh")
+    out = []
+    for case in store.cases_with_answered(conn):
+        key = tuple(case.profile.get(f) for f in fields)
+        if key not in required_for:
+            required_for[key] = frozenset(q.id for q in framework.questions.values()
+                                          if q.applies_to(case.profile))
+        required = required_for[key]
+        out.append(CaseProgress(
+            case.ref, case.inspector,
+            sentence.label_of(case.profile.get("sentence_type")) if sentence else "",
+            rosh.label_of(case.profile.get("rosh")) if rosh else "",
+            case.status, len(case.answered & required), len(required),
+            case.profile.get("limited_access") == "yes",
+        ))
+    return out

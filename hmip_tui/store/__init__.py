@@ -1,8 +1,9 @@
 """The one place that talks SQL. Callers use domain functions, never queries."""
 
 from .answers import Answer, answers_for_case, clear_answer, record_answer, record_note
-from .cases import (CaseFile, add_case, all_cases, case_count, get_case, set_resume_at,
-                    set_status, update_profile)
+from .cases import (CaseFile, CaseWithAnswers, add_case, all_cases, case_count, case_refs,
+                    cases_with_answered,
+                    get_case, set_resume_at, set_status, update_profile)
 from .counts import option_counts, overall_tallies, tallies
 from .database import connect, transaction
 from .inspections import (Inspection, add_inspector, create_inspection, get_inspection,
@@ -10,7 +11,7 @@ from .inspections import (Inspection, add_inspector, create_inspection, get_insp
 from .judgements import judgements, record_judgement
 
 __all__ = [
-    "Answer", "CaseFile", "Inspection", "add_case", "add_inspector", "all_cases",
+    "Answer", "case_refs", "CaseFile", "CaseWithAnswers", "cases_with_answered", "Inspection", "add_case", "add_inspector", "all_cases",
     "answers_for_case", "case_count", "clear_answer", "connect", "create_inspection",
     "get_case", "get_inspection", "inspectors", "judgements", "option_counts",
     "overall_tallies", "record_answer", "record_judgement", "record_note",

@@ -61,8 +61,10 @@ def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str,
             note = row[0] if row else None
         conn.execute(_UPSERT, (case.id, question_id, value, note, framework.id, framework.version,
                                answered_by, stamp))
-        if case.status == "not_started":
-            conn.execute("UPDATE case_file SET status = 'in_progress' WHERE id = ?", (case.id,))
+        # The inspector's place in the case moves with their last answer: same commit.
+        conn.execute("UPDATE case_file SET resume_at = ?, status = CASE status "
+                     "WHEN 'not_started' THEN 'in_progress' ELSE status END WHERE id = ?",
+                     (question_id, case.id))
     return Answer(question_id, value, note, framework.id, framework.version, answered_by, stamp)
 
 
@@ -80,6 +82,9 @@ def clear_answer(conn: sqlite3.Connection, case_ref: str, question_id: str) -> N
     case = get_case(conn, case_ref)
     with transaction(conn):
         conn.execute("DELETE FROM answer WHERE case_id = ? AND question = ?", (case.id, question_id))
+        # A complete case has every answer: clearing one reopens it.
+        conn.execute("UPDATE case_file SET status = 'in_progress' WHERE id = ? AND status = 'complete'",
+                     (case.id,))
 
 
 def answers_for_case(conn: sqlite3.Connection, case_id: int) -> dict[str, Answer]:

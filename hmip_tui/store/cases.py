@@ -140,3 +140,27 @@ def set_resume_at(conn: sqlite3.Connection, ref: str, question_id: str) -> None:
     """Remember where the inspector is in the case, so reopening it returns there."""
     with transaction(conn):
         conn.execute("UPDATE case_file SET resume_at = ? WHERE ref = ?", (question_id, ref))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseWithAnswers:
+    ref: str
+    inspector: str | None
+    profile: dict
+    status: str
+    answered: frozenset[str]  # ids of the questions answered
+
+
+def cases_with_answered(conn: sqlite3.Connection) -> list[CaseWithAnswers]:
+    """Every case with the ids of its answered questions: two queries, whatever the size."""
+    answered = dict(conn.execute("SELECT case_id, group_concat(question, ' ') FROM answer GROUP BY case_id"))
+    return [
+        CaseWithAnswers(ref, inspector, json.loads(profile), status,
+                        frozenset((answered.get(cid) or "").split()))
+        for cid, ref, inspector, profile, status in conn.execute(
+            "SELECT id, ref, inspector, profile, status FROM case_file ORDER BY ref")
+    ]
+
+
+def case_refs(conn: sqlite3.Connection) -> list[str]:
+    return [ref for (ref,) in conn.execute("SELECT ref FROM case_file ORDER BY ref")]

@@ -1,0 +1,74 @@
+"""The hmip terminal app: one inspector, one inspection database, keyboard first."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from .. import store
+from ..framework import Framework
+from .commands import HmipCommands
+
+
+class HmipApp(App):
+    """Walks an inspector through the sampled cases; every answer is committed as it is given."""
+
+    CSS_PATH = "hmip.tcss"
+    TITLE = "hmip"
+    COMMANDS = App.COMMANDS | {HmipCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+d", "dashboard", "Ratings", id="dashboard", show=False),
+    ]
+
+    def __init__(self, conn: sqlite3.Connection, db_path: Path, inspector: str):
+        super().__init__()
+        self.conn = conn
+        self.db_path = Path(db_path)
+        self.inspector = inspector
+        self.framework: Framework | None = None
+
+    def on_mount(self) -> None:
+        inspection = store.get_inspection(self.conn)
+        if inspection is None:
+            from .screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen())
+        else:
+            self.open_inspection()
+
+    def open_inspection(self) -> None:
+        """Show the home screen of the inspection this database holds."""
+        from .screens.home import HomeScreen
+
+        inspection = store.require_inspection(self.conn)
+        self.framework = inspection.framework()
+        self.title = f"hmip · {inspection.pdu}"
+        self.sub_title = f"inspector {self.inspector}"
+        self.switch_screen(HomeScreen()) if len(self.screen_stack) > 1 else self.push_screen(HomeScreen())
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_dashboard(self) -> None:
+        from .screens.dashboard import DashboardScreen
+
+        if self.framework is not None and not isinstance(self.screen, DashboardScreen):
+            self.push_screen(DashboardScreen())
+
+    def action_judgements(self) -> None:
+        from .screens.judgements import JudgementsScreen
+
+        if self.framework is not None and not isinstance(self.screen, JudgementsScreen):
+            self.push_screen(JudgementsScreen())
+
+    def open_case(self, ref: str, question_id: str | None = None) -> None:
+        from .screens.case_walk import CaseWalkScreen
+
+        self.push_screen(CaseWalkScreen(ref, question_id))

@@ -1,0 +1,330 @@
+"""The case walk: one standard at a time, prompts then the key question, answered by keys.
+
+Every answer is committed to the database in the key handler, before the row shows "saved":
+a mark on screen is a promise that the answer is on disk.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from ... import store
+from ...case_checks import Section, missing, moderation_flags, walk
+from ...errors import HmipError
+from ...framework import Question
+
+
+class QuestionRow(Horizontal):
+    """One question, its answer, its evidence note and its marks."""
+
+    def __init__(self, question: Question) -> None:
+        super().__init__(classes=f"question {question.kind.replace('_', '-')}")
+        self.question = question
+        self.shown_text = ""
+        self.body = Text()
+
+    def compose(self) -> ComposeResult:
+        key = self.question.kind == "key_question"
+        yield Static(Text(self.question.id, style="bold" if key else "dim"), classes="qid")
+        yield Static(self.body, classes="qbody")
+
+    def show(self, answer, flag: str | None, saved: bool) -> None:
+        q = self.question
+        key = q.kind == "key_question"
+        body = Text()
+        if key:
+            body.append(" KEY QUESTION ", style="bold reverse")
+            body.append(" ")
+        body.append(q.text, style="bold" if key else "")
+        body.append("\n")
+        if answer is None:
+            body.append("not answered", style="italic dim")
+        else:
+            option = q.type.option(answer.value)
+            style = {"yes": "bold green", "no": "bold red", "na": "bold yellow"}[option.counts_as]
+            body.append(f"▶ {option.label}", style=style)
+            if saved:
+                body.append("   ✓ saved", style="green")
+        note = (answer.note if answer else None) or ""
+        if note:
+            body.append(f"\n{'Evidence' if q.note_required else 'Note'}: {note}", style="italic")
+        elif q.note_required:
+            body.append("\nEvidence note needed (e to write)", style="yellow")
+        if flag:
+            body.append(f"\n⚑ For moderation: {flag}", style="bold magenta")
+        self.shown_text = f"{q.id} {body.plain}"  # what the row says, for tests and screen readers
+        self.body = body
+        if self.is_mounted and self.children:  # before it is composed, compose() shows the body
+            self.query_one(".qbody", Static).update(body)
+
+
+class CaseWalkScreen(Screen):
+    """Walks one case through the framework's standards."""
+
+    BINDINGS = [
+        Binding("y", "answer('y')", "Yes", id="yes"),
+        Binding("n", "answer('n')", "No", id="no"),
+        Binding("a", "answer('a')", "N/A", id="na"),
+        *[Binding(str(d), f"answer('{d}')", f"Option {d}", id=f"option-{d}", show=False)
+          for d in range(1, 10)],
+        Binding("j,down", "move(1)", "Next question", id="down", show=False),
+        Binding("k,up", "move(-1)", "Previous question", id="up", show=False),
+        Binding("e", "note", "Note", id="note"),
+        Binding("l,right,right_square_bracket", "standard(1)", "Next std", id="next"),
+        Binding("h,left,left_square_bracket", "standard(-1)", "Prev std", id="prev"),
+        Binding("x,delete", "clear", "Clear answer", id="clear", show=False),
+        Binding("c", "complete", "Complete", id="complete"),
+        Binding("p", "profile", "Profile", id="profile", show=False),
+        Binding("escape", "leave", "Cases", id="leave"),
+    ]
+
+    def __init__(self, ref: str, question_id: str | None = None) -> None:
+        super().__init__()
+        self.ref = ref
+        self.start_at = question_id
+        self.section_index = 0
+        self.cursor = 0
+        self.saved_now: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="case-head")
+        yield Static(id="where")
+        yield VerticalScroll(id="questions")
+        yield Static(id="keys-for-question")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_case()
+        target = self.start_at or self.case.resume_at or self.first_unanswered()
+        self.go_to(target)
+
+    def on_screen_resume(self) -> None:
+        # Back from the profile or the completion check: the profile may have changed.
+        if hasattr(self, "case"):
+            current = self.current_question()
+            self.load_case()
+            self.go_to(current.id if current else None)
+
+    # --- state --------------------------------------------------------------------------
+
+    @property
+    def framework(self):
+        return self.app.framework
+
+    def load_case(self) -> None:
+        self.case = store.get_case(self.app.conn, self.ref)
+        self.answers = store.answers_for_case(self.app.conn, self.case.id)
+        self.sections: list[Section] = walk(self.framework, self.case.profile)
+        self.query_one("#case-head", Static).update(self.case_heading())
+
+    def case_heading(self) -> Text:
+        fw, p = self.framework, self.case.profile
+        parts = [fw.profile_field("sentence_type").label_of(p.get("sentence_type")),
+                 f"RoSH {fw.profile_field('rosh').label_of(p.get('rosh')).lower()}",
+                 f"inspector {self.case.inspector or '-'}"]
+        if p.get("limited_access") == "yes":
+            parts.append("LIMITED ACCESS")
+        return Text.assemble((f"Case {self.case.ref}", "bold"), "  ·  " + "  ·  ".join(parts))
+
+    @property
+    def section(self) -> Section:
+        return self.sections[self.section_index]
+
+    def current_question(self) -> Question | None:
+        qs = self.section.questions
+        return qs[self.cursor] if qs and 0 <= self.cursor < len(qs) else None
+
+    def first_unanswered(self) -> str | None:
+        for s in self.sections:
+            for q in s.questions:
+                if q.id not in self.answers:
+                    return q.id
+        return None
+
+    def go_to(self, question_id: str | None) -> None:
+        for si, s in enumerate(self.sections):
+            for qi, q in enumerate(s.questions):
+                if q.id == question_id:
+                    self.section_index, self.cursor = si, qi
+                    self.render_section()
+                    return
+        self.section_index = next((i for i, s in enumerate(self.sections) if s.questions), 0)
+        self.cursor = 0
+        self.render_section()
+
+    # --- drawing ------------------------------------------------------------------------
+
+    def render_section(self) -> None:
+        box = self.query_one("#questions", VerticalScroll)
+        box.remove_children()
+        s = self.section
+        rows = [QuestionRow(q) for q in s.questions]
+        if s.why_not:
+            box.mount(Static(f"{s.standard.id} {s.standard.title} does not apply to this case: "
+                             f"{s.why_not}.\nl or → goes to the next standard.", classes="hidden-reason"))
+        else:
+            box.mount(Static(s.standard.statement, classes="statement"))
+            box.mount_all(rows)
+            if s.hidden:
+                reasons = sorted({r for _, r in s.hidden})
+                box.mount(Static(f"{len(s.hidden)} question(s) hidden: " + "; ".join(reasons),
+                                 classes="hidden-reason"))
+        self.rows = rows
+        self.refresh_rows()
+        self.refresh_where()
+
+    def refresh_rows(self) -> None:
+        flags = moderation_flags(self.framework, self.answers)
+        for i, row in enumerate(self.rows):
+            row.show(self.answers.get(row.question.id), flags.get(row.question.id),
+                     row.question.id in self.saved_now)
+            row.set_class(i == self.cursor, "-cursor")
+        if self.rows:
+            self.rows[self.cursor].scroll_visible(animate=False)
+        q = self.current_question()
+        keys = Text()
+        if q is not None:
+            keys.append(f"{q.id}: ", style="bold")
+            keys.append("   ".join(f"{o.key} {o.label}" for o in q.type.options))
+            keys.append("   e evidence note" if q.note_required else "   e note")
+        self.query_one("#keys-for-question", Static).update(keys)
+
+    def refresh_where(self) -> None:
+        left = missing(self.framework, self.case.profile, self.answers)
+        total = sum(len(s.questions) for s in self.sections)
+        answered = total - sum(1 for m in left if m.what == "answer")
+        s = self.section
+        shown = [i for i, x in enumerate(self.sections)]
+        status = {"not_started": "not started", "in_progress": "in progress",
+                  "complete": "complete"}[self.case.status]
+        self.query_one("#where", Static).update(Text.assemble(
+            (f"{s.standard.id} {s.standard.title}", "bold"),
+            f" · standard {shown.index(self.section_index) + 1}/{len(self.sections)}"
+            f" · {answered}/{total} answered · {len(left)} left · {status}"))
+
+    def say(self, message: str, style: str = "") -> None:
+        self.query_one("#status", Static).update(Text(message, style=style))
+
+    # --- actions ------------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
+            self.refresh_rows()
+
+    def action_standard(self, step: int) -> None:
+        target = self.section_index + step
+        if 0 <= target < len(self.sections):
+            self.section_index, self.cursor = target, 0
+            self.render_section()
+        else:
+            self.say("That is the last standard: c checks the case and completes it."
+                     if step > 0 else "That is the first standard.")
+
+    def action_answer(self, key: str) -> None:
+        q = self.current_question()
+        if q is None:
+            return
+        option = next((o for o in q.type.options if o.key == key), None)
+        if option is None:
+            keys = ", ".join(f"{o.key} {o.label}" for o in q.type.options)
+            self.say(f"{key} is not an answer to {q.id}: use {keys}.", "yellow")
+            return
+        try:
+            saved = store.record_answer(self.app.conn, self.framework, self.ref, q.id, option.id,
+                                        None, self.app.inspector, keep_note=True)
+        except HmipError as exc:
+            self.say(str(exc), "bold red")
+            return
+        self.answers[q.id] = saved
+        if self.case.status == "not_started":
+            self.case = store.get_case(self.app.conn, self.ref)
+        self.saved_now.add(q.id)
+        self.say(f"Saved {q.id} = {option.label}.", "green")
+        if q.note_required and not saved.note:
+            self.refresh_rows()
+            self.refresh_where()
+            self.action_note()
+            return
+        self.advance()
+
+    def advance(self) -> None:
+        """After an answer: the next question of the standard, or on to the next standard."""
+        if self.cursor < len(self.rows) - 1:
+            self.cursor += 1
+            self.refresh_rows()
+        elif self.section_index < len(self.sections) - 1:
+            self.section_index += 1
+            self.cursor = 0
+            self.render_section()
+            return
+        else:
+            self.refresh_rows()
+        self.refresh_where()
+
+    def action_note(self) -> None:
+        from .note import NoteScreen
+
+        q = self.current_question()
+        if q is None:
+            return
+        answer = self.answers.get(q.id)
+        if answer is None:
+            self.say(f"Answer {q.id} first, then write its evidence note.", "yellow")
+            return
+
+        def save(note: str | None) -> None:
+            if note is None:
+                self.say(f"Evidence note for {q.id} not changed.")
+                return
+            store.record_note(self.app.conn, self.ref, q.id, note)
+            self.answers = store.answers_for_case(self.app.conn, self.case.id)
+            self.say(f"Saved the evidence note for {q.id}.", "green")
+            self.advance()
+
+        self.app.push_screen(NoteScreen(f"{q.id} {q.text}", answer.note or ""), save)
+
+    def action_clear(self) -> None:
+        q = self.current_question()
+        if q is not None and q.id in self.answers:
+            store.clear_answer(self.app.conn, self.ref, q.id)
+            del self.answers[q.id]
+            self.saved_now.discard(q.id)
+            self.say(f"Cleared {q.id}.")
+            self.refresh_rows()
+            self.refresh_where()
+
+    def action_complete(self) -> None:
+        from .completion import CompletionScreen
+
+        left = missing(self.framework, self.case.profile, self.answers)
+        if not left:
+            store.set_status(self.app.conn, self.ref, "complete")
+            self.case = store.get_case(self.app.conn, self.ref)
+            self.refresh_where()
+            self.say(f"Case {self.ref} is complete.", "bold green")
+            return
+
+        def jump(question_id: str | None) -> None:
+            if question_id:
+                self.go_to(question_id)
+
+        self.app.push_screen(CompletionScreen(self.ref, left), jump)
+
+    def action_profile(self) -> None:
+        from .profile import ProfileScreen
+
+        self.app.push_screen(ProfileScreen(self.ref))
+
+    def action_leave(self) -> None:
+        q = self.current_question()
+        if q is not None:
+            store.set_resume_at(self.app.conn, self.ref, q.id)
+        self.app.pop_screen()

@@ -1,0 +1,43 @@
+"""Help: every key of the screen you came from, with what it does."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+NAMES = {"question_mark": "?", "slash": "/", "left_square_bracket": "[",
+         "right_square_bracket": "]", "escape": "Esc", "enter": "Enter", "delete": "Del"}
+
+
+def key_name(key: str) -> str:
+    return ", ".join(NAMES.get(k.strip(), k.strip()) for k in key.split(","))
+
+
+class HelpScreen(ModalScreen[None]):
+    """Built from the bindings themselves, so it can never fall behind the keys."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close help", id="close")]
+
+    def __init__(self, below: Screen) -> None:
+        super().__init__()
+        self.below = below
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box", classes="dialog"):
+            yield Static(f"Keys: {self.below.__class__.__doc__.splitlines()[0]}", classes="dialog-title")
+            yield DataTable(id="help-keys", cursor_type="none", show_header=False)
+            yield Static("Esc closes · ctrl+p opens the command palette", classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("key", "action")
+        seen = set()
+        bindings = list(getattr(self.below, "BINDINGS", [])) + list(self.app.BINDINGS)
+        for b in bindings:
+            if isinstance(b, Binding) and b.description and (b.description, b.key) not in seen:
+                seen.add((b.description, b.key))
+                table.add_row(key_name(b.key), b.description)
+        table.add_row("ctrl+p", "Command palette: jump to a case, open a screen")

@@ -1,0 +1,169 @@
+"""The inspection home: the sampled cases, "my cases" first, with progress and flags."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from ...services import CaseProgress, case_progress
+
+PAGE_SIZE = 100  # rows in the table at once: a DataTable costs ~170 µs a row before first paint
+
+STATUS_LABEL = {"not_started": "not started", "in_progress": "in progress", "complete": "complete"}
+SORTS = [
+    ("reference", lambda c: c.ref),
+    ("status", lambda c: (list(STATUS_LABEL).index(c.status), c.ref)),
+    ("progress", lambda c: (c.answered / c.required if c.required else 1, c.ref)),
+    ("risk of serious harm", lambda c: (c.rosh, c.ref)),
+    ("inspector", lambda c: (c.inspector or "", c.ref)),
+]
+
+
+class HomeScreen(Screen):
+    """The cases of the inspection. Enter opens a case where it was left."""
+
+    BINDINGS = [
+        Binding("enter", "open_case", "Open case", id="open", priority=False),
+        Binding("a", "toggle_all", "All/mine", id="all"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("p", "profile", "Profile", id="profile"),
+        Binding("n", "new_case", "New case", id="new"),
+        Binding("d", "app.dashboard", "Ratings", id="dashboard"),
+        Binding("o", "app.judgements", "Domain one", id="judgements"),
+        Binding("right_square_bracket", "page(1)", "Next page", id="next-page", show=False),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="prev-page", show=False),
+        Binding("escape", "leave_filter", "Back to list", id="leave-filter", show=False),
+        Binding("q", "app.quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show_all = False
+        self.sort_index = 0
+        self.page = 0
+        self.query_text = ""
+        self.cases: list[CaseProgress] = []
+        self.shown_cases: list[CaseProgress] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="home-top"):
+            yield Static(id="where")
+            yield Input(placeholder="/ filter", id="filter", compact=True)
+        yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield Static(id="page")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # --- data ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.cases = case_progress(self.app.conn, self.app.framework)
+        if not any(c.inspector == self.app.inspector for c in self.cases):
+            self.show_all = True  # nothing is assigned to this inspector: show everything
+        self.refresh_rows()
+
+    def refresh_rows(self, keep: str | None = None) -> None:
+        """Redraw the current page; `keep` is the case to keep the cursor on ("" for none)."""
+        table = self.query_one(DataTable)
+        keep = self.current_ref() if keep is None else keep
+        rows = [c for c in self.cases if self.show_all or c.inspector == self.app.inspector]
+        needle = self.query_text.lower().strip()
+        if needle:
+            rows = [c for c in rows if needle in " ".join(
+                (c.ref, c.sentence_type, c.rosh, c.inspector or "", STATUS_LABEL[c.status])).lower()]
+        rows.sort(key=SORTS[self.sort_index][1])
+        self.shown_cases = rows
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        if keep and keep in {c.ref for c in rows}:
+            self.page = [c.ref for c in rows].index(keep) // PAGE_SIZE
+        self.page = min(self.page, pages - 1)
+        start = self.page * PAGE_SIZE
+        # "My cases" are all the reader's own: the inspector column earns its width only in "all".
+        columns = [("Case", "ref"), ("Sentence", "sentence"), ("RoSH", "rosh"),
+                   *([("Inspector", "inspector")] if self.show_all else []),
+                   ("Status", "status"), ("Answered", "answered"), ("Flags", "flags")]
+        table.clear(columns=True)
+        for label, key in columns:
+            table.add_column(label, key=key)
+        for c in rows[start:start + PAGE_SIZE]:
+            flags = " ".join(f for f in ("LA" if c.limited_access else "",) if f)
+            cells = [c.ref, c.sentence_type, c.rosh, *([c.inspector or "-"] if self.show_all else []),
+                     STATUS_LABEL[c.status], f"{c.answered}/{c.required}", flags]
+            table.add_row(*cells, key=c.ref)
+        if keep and keep in {c.ref for c in rows[start:start + PAGE_SIZE]}:
+            table.move_cursor(row=table.get_row_index(keep))
+        done = sum(c.status == "complete" for c in rows)
+        scope = "All cases" if self.show_all else f"My cases ({self.app.inspector})"
+        self.query_one("#where", Static).update(
+            f"{scope}: {len(rows)} · {done} complete · {len(rows) - done} to do · "
+            f"by {SORTS[self.sort_index][0]}")
+        shown = f"{start + 1}-{min(start + PAGE_SIZE, len(rows))}" if rows else "0"
+        paging = f" · page {self.page + 1} of {pages}: ] next, [ previous" if pages > 1 else ""
+        self.query_one("#page", Static).update(
+            f"Cases {shown} of {len(rows)}{paging}" if rows else
+            "No cases here. n adds a case; a shows all cases; / changes the filter.")
+
+    def current_ref(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    # --- actions ------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.open_case(event.row_key.value)
+
+    def action_open_case(self) -> None:
+        ref = self.current_ref()
+        if ref:
+            self.app.open_case(ref)
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self.refresh_rows()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self.refresh_rows()
+
+    def action_page(self, step: int) -> None:
+        self.page = max(0, self.page + step)
+        self.refresh_rows(keep="")
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_leave_filter(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.page = 0
+        self.refresh_rows(keep="")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_profile(self) -> None:
+        from .profile import ProfileScreen
+
+        ref = self.current_ref()
+        if ref:
+            self.app.push_screen(ProfileScreen(ref))
+
+    def action_new_case(self) -> None:
+        from .profile import ProfileScreen
+
+        self.app.push_screen(ProfileScreen(None))

@@ -1,0 +1,87 @@
+"""Domain-one judgements: the lead inspector's rating and evidence for each organisational standard."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ... import store
+from .dashboard import rating_text
+
+
+class JudgementsScreen(Screen):
+    """Rate each domain-one standard with 1-4, and give its evidence with e."""
+
+    BINDINGS = [
+        *[Binding(str(i), f"rate({i})", "Rate", id=f"rate-{i}", show=(i == 1)) for i in range(1, 5)],
+        Binding("e", "evidence", "Evidence", id="evidence"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        bands = self.app.framework.bands
+        yield Static("Domain one: organisational delivery, rated by the team's judgement.  " +
+                     "  ".join(f"{i} {b.label}" for i, b in enumerate(bands, start=1)), id="where")
+        yield DataTable(id="judgements", cursor_type="row")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Standard", "Rating", "Evidence")
+        self.standards = [s for s in self.app.framework.standards if s.rated_by == "judgement"]
+        self.reload()
+        table.focus()
+
+    def reload(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        held = store.judgements(self.app.conn)
+        table.clear()
+        for s in self.standards:
+            rating, evidence = held.get(s.id, (None, ""))
+            band = self.app.framework.band(rating) if rating else None
+            table.add_row(f"{s.id} {s.title}", rating_text(band), evidence or "(none yet)", key=s.id)
+        table.move_cursor(row=row)
+
+    def current(self):
+        return self.standards[self.query_one(DataTable).cursor_row]
+
+    def action_rate(self, index: int) -> None:
+        band = self.app.framework.bands[index - 1]
+        standard = self.current()
+        evidence = store.judgements(self.app.conn).get(standard.id, (None, ""))[1]
+        if evidence:
+            self.save(standard.id, band.id, evidence)
+        else:
+            self.ask_evidence(standard, band.id)
+
+    def action_evidence(self) -> None:
+        standard = self.current()
+        rating = store.judgements(self.app.conn).get(standard.id, (None, ""))[0]
+        if rating is None:
+            self.query_one("#status", Static).update("Rate the standard first (1-4), then give its evidence.")
+            return
+        self.ask_evidence(standard, rating)
+
+    def ask_evidence(self, standard, rating: str) -> None:
+        from .note import NoteScreen
+
+        held = store.judgements(self.app.conn).get(standard.id, (None, ""))[1]
+
+        def done(text: str | None) -> None:
+            if text and text.strip():
+                self.save(standard.id, rating, text)
+            else:
+                self.query_one("#status", Static).update("Not saved: a judgement needs its evidence.")
+
+        self.app.push_screen(NoteScreen(f"Evidence for {standard.id} {standard.title}", held), done)
+
+    def save(self, standard_id: str, rating: str, evidence: str) -> None:
+        store.record_judgement(self.app.conn, self.app.framework, standard_id, rating, evidence,
+                               self.app.inspector)
+        self.query_one("#status", Static).update(f"Saved {standard_id}: {rating.replace('_', ' ')} ✓")
+        self.reload()

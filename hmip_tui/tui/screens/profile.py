@@ -1,0 +1,125 @@
+"""The case profile: the fields the framework defines, checked as you go.
+
+For a case already held, each valid change is committed at once. A new case is created with
+ctrl+s once its reference and required fields are given.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Select, Static
+
+from ... import store
+from ...errors import HmipError
+from ...store.cases import check_ref, clean_profile, profile_problem
+
+
+class ProfileScreen(Screen):
+    """The case profile. Tab moves between fields; changes to a held case save themselves."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("escape", "leave", "Back", id="leave"),
+    ]
+
+    def __init__(self, ref: str | None) -> None:
+        super().__init__()
+        self.ref = ref
+        self.filling = True
+
+    @property
+    def framework(self):
+        return self.app.framework
+
+    def compose(self) -> ComposeResult:
+        case = store.get_case(self.app.conn, self.ref) if self.ref else None
+        profile = case.profile if case else {}
+        yield Header()
+        yield Static(f"Profile of case {self.ref}" if case else "New case: reference, inspector and profile",
+                     id="where")
+        with VerticalScroll(id="profile-form"):
+            if case is None:
+                with Horizontal(classes="field"):
+                    yield Label("Case reference", classes="field-label")
+                    yield Input(placeholder="e.g. X123456 (never a name)", id="ref", compact=True)
+                with Horizontal(classes="field"):
+                    yield Label("Inspector", classes="field-label")
+                    yield Input(self.app.inspector, id="inspector", compact=True)
+            for f in self.framework.profile:
+                with Horizontal(classes="field"):
+                    yield Label(f.label + (" *" if f.required else ""), classes="field-label")
+                    if f.type == "choice":
+                        yield Select([(o.label, o.id) for o in f.options], id=f"f-{f.id}",
+                                     value=profile.get(f.id, Select.NULL), prompt="not recorded",
+                                     compact=True)
+                    else:
+                        yield Input(profile.get(f.id, ""), id=f"f-{f.id}", compact=True,
+                                    placeholder="YYYY-MM-DD" if f.type == "date" else "")
+        yield Static(id="profile-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.filling = False
+        self.check()
+
+    def gathered(self) -> dict:
+        profile = {}
+        for f in self.framework.profile:
+            widget = self.query_one(f"#f-{f.id}")
+            value = widget.value
+            if value is Select.NULL or value is None:
+                continue
+            profile[f.id] = value.strip() if isinstance(value, str) else value
+        return clean_profile(profile)
+
+    def check(self) -> str | None:
+        problem = profile_problem(self.framework, self.gathered())
+        status = self.query_one("#profile-status", Static)
+        for f in self.framework.profile:  # fields that do not apply to this profile are greyed
+            self.query_one(f"#f-{f.id}").disabled = not f.applies_to(self.gathered())
+        status.update(f"To fix: {problem}" if problem else
+                      ("All fields valid; changes are saved as you make them." if self.ref
+                       else "All fields valid: ctrl+s creates the case."))
+        status.set_class(bool(problem), "-error")
+        return problem
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.field_changed()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("f-"):
+            self.field_changed()
+
+    def field_changed(self) -> None:
+        if self.filling:
+            return
+        problem = self.check()
+        if self.ref and not problem:
+            profile = {k: v for k, v in self.gathered().items()
+                       if self.framework.profile_field(k).applies_to(self.gathered())}
+            if profile != store.get_case(self.app.conn, self.ref).profile:
+                store.update_profile(self.app.conn, self.framework, self.ref, profile)
+                self.query_one("#profile-status", Static).update("Saved ✓")
+
+    def action_save(self) -> None:
+        if self.ref:
+            self.app.pop_screen()
+            return
+        status = self.query_one("#profile-status", Static)
+        try:
+            ref = check_ref(self.query_one("#ref", Input).value, "case reference")
+            inspector = self.query_one("#inspector", Input).value.strip() or None
+            store.add_case(self.app.conn, self.framework, ref, inspector, self.gathered())
+        except HmipError as exc:
+            status.update(f"Not saved: {exc}")
+            status.add_class("-error")
+            return
+        self.app.pop_screen()
+        self.app.notify(f"Case {ref} added.")
+        self.app.open_case(ref)
+
+    def action_leave(self) -> None:
+        self.app.pop_screen()

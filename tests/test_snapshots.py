@@ -1,0 +1,76 @@
+"""Every screen at 80x24 (a laptop's small terminal) and 120x40, compared with stored snapshots.
+
+Update after an intended change with: python -m pytest tests/test_snapshots.py --snapshot-update
+and look at the report before committing the new SVGs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hmip_tui import store
+from hmip_tui.framework import load_framework
+from hmip_tui.services import create_demo, open_database
+from hmip_tui.tui.app import HmipApp
+
+FW = load_framework()
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def demo_app(tmp_path):
+    path = tmp_path / "demo.sqlite"
+    conn = open_database(path)
+    create_demo(conn, FW)
+    store.add_inspector(conn, "LEAD", "lead")
+    return HmipApp(conn, path, "LEAD")
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    # A fixed name: the welcome screen shows the database path.
+    path = tmp_path / "empty.sqlite"
+    app = HmipApp(open_database(path), path, "LF")
+    app.db_path = type(path)("/home/inspector/hmip.sqlite")
+    return app
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    # A crashed app renders a blank screen, which must never be stored as a good snapshot.
+    assert pilot.app._exception is None, pilot.app._exception
+    assert pilot.app.screen.query("Static, DataTable, Input")
+
+
+# (screen name, keys from the home screen)
+SCREENS = {
+    "home": [],
+    "home-all-sorted": ["a", "s"],
+    "case-walk": ["enter"],
+    "case-walk-answered": ["down", "enter", "y", "n", "a"],
+    "note": ["enter", "down", "down", "down", "down", "e"],
+    "completion": ["down", "down", "enter", "c"],
+    "profile": ["p"],
+    "new-case": ["n"],
+    "dashboard": ["d"],
+    "judgements": ["o"],
+    "help": ["question_mark"],
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", list(SCREENS))
+def test_screen(snap_compare, demo_app, name, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press(*SCREENS[name])
+        await settle(pilot)
+
+    assert snap_compare(demo_app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_welcome(snap_compare, empty_app, size):
+    assert snap_compare(empty_app, terminal_size=size, run_before=settle)

@@ -1,0 +1,251 @@
+"""The terminal app's flows, driven by keys through Textual's Pilot on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from textual.widgets import DataTable, Input, Select
+
+from hmip_tui import store
+from hmip_tui.framework import load_framework
+from hmip_tui.services import create_demo, open_database
+from hmip_tui.tui.app import HmipApp
+from hmip_tui.tui.screens.case_walk import CaseWalkScreen
+from hmip_tui.tui.screens.completion import CompletionScreen
+from hmip_tui.tui.screens.dashboard import DashboardScreen
+from hmip_tui.tui.screens.help import HelpScreen
+from hmip_tui.tui.screens.home import PAGE_SIZE, HomeScreen
+from hmip_tui.tui.screens.judgements import JudgementsScreen
+from hmip_tui.tui.screens.note import NoteScreen
+from hmip_tui.tui.screens.welcome import WelcomeScreen
+
+FW = load_framework()
+LICENCE = {"sentence_type": "licence", "sex": "female", "rosh": "high", "pre_sentence_report": "no"}
+
+
+def app_on(path, inspector="LF") -> HmipApp:
+    return HmipApp(open_database(path), path, inspector)
+
+
+@pytest.fixture
+def one_case_db(db):
+    conn = open_database(db)
+    with store.transaction(conn):
+        store.create_inspection(conn, pdu="Test PDU", framework=FW)
+        store.add_inspector(conn, "LF", "lead")
+    store.add_case(conn, FW, "C1", "LF", LICENCE)
+    conn.close()
+    return db
+
+
+def answers_in(db) -> dict[str, tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return {q: (v, n) for q, v, n in conn.execute(
+            "SELECT question, value, note FROM answer JOIN case_file ON case_file.id = case_id")}
+    finally:
+        conn.close()
+
+
+async def test_create_an_inspection_from_the_welcome_screen(db):
+    app = app_on(db)
+    async with app.run_test() as pilot:
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.click("#pdu")
+        await pilot.press(*"Test PDU")
+        await pilot.press("tab", "tab", *"1 Aug")
+        await pilot.press("ctrl+s")
+        assert "is not a date" in str(app.screen.query_one("#welcome-error").render())
+        app.screen.query_one("#fieldwork", Input).value = "2022-08-01"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT pdu, fieldwork_start FROM inspection").fetchone() == ("Test PDU", "2022-08-01")
+
+
+async def test_open_the_demo_from_the_welcome_screen(db):
+    app = app_on(db, "LEAD")
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one(DataTable).row_count == 20  # LEAD's share of 60
+        await pilot.press("a")
+        assert app.screen.query_one(DataTable).row_count == 60
+
+
+async def test_add_a_case_then_walk_it(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#ref", Input).value = "C2"
+        screen.query_one("#f-sentence_type", Select).value = "community_order"
+        screen.query_one("#f-sex", Select).value = "male"
+        screen.query_one("#f-rosh", Select).value = "low"
+        await pilot.pause()
+        assert "pre_sentence_report" in str(screen.query_one("#profile-status").render())  # checked as you go
+        screen.query_one("#f-pre_sentence_report", Select).value = "yes"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseWalkScreen) and app.screen.ref == "C2"
+        assert app.screen.section.standard.id == "2.1"  # court work: this case had a report
+    assert store.get_case(open_database(one_case_db), "C2").profile["pre_sentence_report"] == "yes"
+
+
+def keys_for_whole_case(profile: dict) -> list[str]:
+    """The keys an inspector presses to answer every question of a case, note included."""
+    keys = []
+    for q in FW.questions.values():
+        if not q.applies_to(profile):
+            continue
+        keys.append(q.type.options[0].key)
+        if q.note_required:
+            keys.extend([*"Seen in file.", "enter"])
+    return keys
+
+
+async def test_answer_a_whole_case_by_keys_alone_and_complete_it(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, CaseWalkScreen)
+        await pilot.press("c")  # nothing answered yet: the check lists what is missing
+        assert isinstance(app.screen, CompletionScreen)
+        await pilot.press("escape")
+        await pilot.press(*keys_for_whole_case(LICENCE))
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert "complete" in str(app.screen.query_one("#status").render())
+    held = answers_in(one_case_db)
+    applicable = [q for q in FW.questions.values() if q.applies_to(LICENCE)]
+    assert len(held) == len(applicable)
+    assert all(held[q.id][1] == "Seen in file." for q in applicable if q.note_required)
+    assert store.get_case(open_database(one_case_db), "C1").status == "complete"
+
+
+async def test_completion_check_jumps_to_what_is_missing(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "y", "y", "y", "y", "y")  # 2.2.1.a-d, then 2.2.1 opens its note
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press("escape")  # answer kept, note still missing
+        await pilot.press("c")
+        assert isinstance(app.screen, CompletionScreen)
+        await pilot.press("enter")  # the first missing item: 2.2.1's evidence note
+        await pilot.pause()
+        assert app.screen.current_question().id == "2.2.1"
+    assert answers_in(one_case_db)["2.2.1"] == ("yes", None)
+
+
+async def test_reopening_a_case_returns_to_where_it_was_left(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "l", "j", "n")  # 2.3: answer 2.3.1.b
+        assert app.screen.current_question().id == "2.3.1.c"
+        await pilot.press("escape")
+    app = app_on(one_case_db)  # a fresh app, as after closing the laptop
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        assert app.screen.current_question().id == "2.3.1.c"
+    assert answers_in(one_case_db) == {"2.3.1.b": ("no", None)}
+
+
+async def test_a_judgement_against_its_prompts_is_flagged_not_blocked(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "n", "n", "n", "n", "y")  # every 2.2.1 prompt No, key question Yes
+        await pilot.press(*"Judged on interview.", "enter")
+        row = next(r for r in app.screen.rows if r.question.id == "2.2.1")
+        assert "For moderation: judged Yes, but every prompt answered is No" in row.shown_text
+    assert answers_in(one_case_db)["2.2.1"] == ("yes", "Judged on interview.")
+
+
+async def test_questions_that_do_not_apply_are_hidden_with_the_reason(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        app.screen.go_to(None)
+        app.screen.section_index = 0
+        app.screen.render_section()
+        await pilot.pause()
+        text = str(app.screen.query_one(".hidden-reason").render())
+        assert "2.1 Court work does not apply" in text and "pre-sentence report" in text
+
+
+async def test_the_dashboard_changes_as_cases_are_answered(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        table = app.screen.query_one(DataTable)
+        before = [str(c) for c in table.get_row_at(5)]  # 2.2.1
+        assert before[1] == "2.2.1" and before[2:5] == ["0", "0", "0"]
+        await pilot.press("escape", "enter", "y", "y", "y", "y", "y", *"ok", "enter", "escape", "d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        after = [str(c) for c in app.screen.query_one(DataTable).get_row_at(5)]
+        assert after[2:6] == ["1", "0", "1", "100%"]
+
+
+async def test_domain_one_judgements_with_evidence(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        assert isinstance(app.screen, JudgementsScreen)
+        await pilot.press("1")  # Inadequate: asks for the evidence first
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press(*"No exit strategy.", "enter")
+        await pilot.press("down", "2")
+        await pilot.press(*"Vacancies at 43%.", "enter")
+    conn = open_database(one_case_db)
+    assert store.judgements(conn) == {"1.1": ("inadequate", "No exit strategy."),
+                                      "1.2": ("requires_improvement", "Vacancies at 43%.")}
+
+
+async def test_help_lists_the_keys_of_the_screen_below(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = [[str(c) for c in app.screen.query_one(DataTable).get_row_at(i)]
+                for i in range(app.screen.query_one(DataTable).row_count)]
+        assert ["y", "Yes"] in rows and ["c", "Complete"] in rows and ["e", "Note"] in rows
+        await pilot.press("escape")
+        assert isinstance(app.screen, CaseWalkScreen)
+
+
+async def test_command_palette_jumps_to_a_case(demo_db):
+    app = app_on(demo_db, "LEAD")
+    ref = store.case_refs(open_database(demo_db))[-1]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*f"Open case {ref}")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CaseWalkScreen) and app.screen.ref == ref
+
+
+async def test_home_pages_a_large_sample_and_filters_by_typing(db):
+    conn = open_database(db)
+    create_demo(conn, FW, cases=250)
+    conn.close()
+    app = app_on(db, "SOMEONE")  # no case of theirs: all cases shown
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == PAGE_SIZE
+        assert "page 1 of 3" in str(app.screen.query_one("#page").render())
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert table.row_count == 250 - 2 * PAGE_SIZE
+        await pilot.press("slash", *"very high")
+        shown = app.screen.shown_cases
+        assert shown and all(c.rosh == "Very high" for c in shown)
+        await pilot.press("escape", "q")

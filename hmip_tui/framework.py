@@ -267,11 +267,16 @@ def _conditions(raw: dict | None, why_not: str | None, where: str) -> tuple[Cond
     return tuple(Condition(f, frozenset(v), reason) for f, v in raw.items())
 
 
-def parse_framework(data: dict, source: Path) -> Framework:
-    """Build a Framework from parsed YAML, refusing anything inconsistent with a clear sentence."""
+def parse_framework(data: dict, source: Path, *, checked: bool = False) -> Framework:
+    """Build a Framework from parsed YAML, refusing anything inconsistent with a clear sentence.
+
+    `checked` skips the JSON Schema pass for data that passed it before (the cache); the
+    cross-reference checks below always run.
+    """
     if not isinstance(data, dict):
         raise HmipError(f"{source}: the file does not hold a framework (expected a mapping at the top)")
-    _validate_shape(data, source)
+    if not checked:
+        _validate_shape(data, source)
 
     def fail(where: str, message: str):
         raise HmipError(f"{source}: field {where}: {message}")
@@ -428,24 +433,63 @@ def parse_framework(data: dict, source: Path) -> Framework:
     return fw
 
 
-def load_framework_file(path: Path | str) -> Framework:
-    """Load and validate one framework file; any problem is one HmipError naming file and field."""
-    import yaml
+def _cache_file(raw: bytes) -> Path | None:
+    """Where the checked form of a framework with exactly this content is kept, if anywhere."""
+    import hashlib
+    import os
 
+    from platformdirs import user_cache_path
+
+    if os.environ.get("HMIP_NO_CACHE"):
+        return None
+    digest = hashlib.sha256(raw + FRAMEWORK_SCHEMA_VERSION.encode()).hexdigest()[:32]
+    return user_cache_path("hmip", appauthor=False) / "frameworks" / f"{digest}.json"
+
+
+# Bump when the checks in parse_framework change, so cached frameworks are checked again.
+FRAMEWORK_SCHEMA_VERSION = "1"
+
+
+def load_framework_file(path: Path | str) -> Framework:
+    """Load and validate one framework file; any problem is one HmipError naming file and field.
+
+    Parsing YAML and validating against the JSON Schema cost ~100 ms, on the path to the app's
+    first paint. So once a file's content has passed, its parsed data is kept as JSON (never
+    pickle: a cache file must not be able to run code), keyed by the SHA-256 of that content; an
+    edited file has another key and is checked again in full.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise HmipError(f"{path}: no such framework file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise HmipError(f"{path}: cannot read the framework file ({exc})") from None
+    cache = _cache_file(raw)
+    if cache is not None and cache.is_file():
+        try:
+            return parse_framework(json.loads(cache.read_text(encoding="utf-8")), path, checked=True)
+        except (OSError, ValueError, HmipError, KeyError, TypeError):
+            pass  # a damaged cache is ignored and rewritten below
+    import yaml
+
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
         raise HmipError(f"{path}:{line} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_framework(data, path)
+    framework = parse_framework(data, path)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".part")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            tmp.replace(cache)
+        except (OSError, TypeError, ValueError):
+            pass  # no cache, only a slower start next time
+    return framework
 
 
 @cache

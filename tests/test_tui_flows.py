@@ -249,3 +249,15 @@ async def test_home_pages_a_large_sample_and_filters_by_typing(db):
         shown = app.screen.shown_cases
         assert shown and all(c.rosh == "Very high" for c in shown)
         await pilot.press("escape", "q")
+
+
+async def test_escaping_the_note_moves_on_so_the_next_key_answers_the_next_question(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "y", "y", "y", "y", "n")  # 2.2.1 judged No: its note opens
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.press("escape")  # write the note later
+        assert app.screen.current_question().id == "2.2.2.a"
+        await pilot.press("y")
+    held = answers_in(one_case_db)
+    assert held["2.2.1"] == ("no", None) and held["2.2.2.a"] == ("yes", None)

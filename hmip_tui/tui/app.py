@@ -31,24 +31,30 @@ class HmipApp(App):
         self.inspector = inspector
         self.framework: Framework | None = None
 
-    def on_mount(self) -> None:
+    def get_default_screen(self):
+        # The first screen is the app's default screen, not one pushed over an empty default:
+        # composing one screen instead of two is the difference in time to first paint.
         inspection = store.get_inspection(self.conn)
         if inspection is None:
             from .screens.welcome import WelcomeScreen
 
-            self.push_screen(WelcomeScreen())
-        else:
-            self.open_inspection()
-
-    def open_inspection(self) -> None:
-        """Show the home screen of the inspection this database holds."""
+            return WelcomeScreen()
         from .screens.home import HomeScreen
 
-        inspection = store.require_inspection(self.conn)
+        self.use_inspection(inspection)
+        return HomeScreen()
+
+    def use_inspection(self, inspection) -> None:
         self.framework = inspection.framework()
         self.title = f"hmip · {inspection.pdu}"
         self.sub_title = f"inspector {self.inspector}"
-        self.switch_screen(HomeScreen()) if len(self.screen_stack) > 1 else self.push_screen(HomeScreen())
+
+    def open_inspection(self) -> None:
+        """From the welcome screen: show the home screen of the inspection just made."""
+        from .screens.home import HomeScreen
+
+        self.use_inspection(store.require_inspection(self.conn))
+        self.push_screen(HomeScreen())  # over the welcome screen, which is the base
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

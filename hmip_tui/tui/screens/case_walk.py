@@ -90,6 +90,8 @@ class CaseWalkScreen(Screen):
         self.section_index = 0
         self.cursor = 0
         self.saved_now: set[str] = set()
+        self.resumed_once = False
+        self.opened_by_answer = False  # the note dialog was opened by answering, not by e
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -106,8 +108,12 @@ class CaseWalkScreen(Screen):
         self.go_to(target)
 
     def on_screen_resume(self) -> None:
-        # Back from the profile or the completion check: the profile may have changed.
-        if hasattr(self, "case"):
+        # Textual posts ScreenResume on the first push too: reload only when coming back
+        # from the profile or the completion check, where the profile may have changed.
+        if not self.resumed_once:
+            self.resumed_once = True
+            return
+        if hasattr(self, "rows"):
             current = self.current_question()
             self.load_case()
             self.go_to(current.id if current else None)
@@ -251,6 +257,7 @@ class CaseWalkScreen(Screen):
         if q.note_required and not saved.note:
             self.refresh_rows()
             self.refresh_where()
+            self.opened_by_answer = True
             self.action_note()
             return
         self.advance()
@@ -279,10 +286,17 @@ class CaseWalkScreen(Screen):
         if answer is None:
             self.say(f"Answer {q.id} first, then write its evidence note.", "yellow")
             return
+        # Opened by the inspector (e) on a question they are reviewing: Escape stays put.
+        was_written = bool(answer.note) or not self.opened_by_answer
+        self.opened_by_answer = False
 
         def save(note: str | None) -> None:
             if note is None:
+                # The answer is saved either way: move on, or the next key would re-answer it.
+                # A missing required note stays on the completion check's list.
                 self.say(f"Evidence note for {q.id} not changed.")
+                if self.current_question() is q and not was_written:
+                    self.advance()
                 return
             store.record_note(self.app.conn, self.ref, q.id, note)
             self.answers = store.answers_for_case(self.app.conn, self.case.id)

@@ -48,6 +48,7 @@ class HomeScreen(Screen):
         self.query_text = ""
         self.cases: list[CaseProgress] = []
         self.shown_cases: list[CaseProgress] = []
+        self.resumed_once = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,6 +64,10 @@ class HomeScreen(Screen):
         self.query_one(DataTable).focus()
 
     def on_screen_resume(self) -> None:
+        # Textual posts ScreenResume on the first push too: reload only when coming back.
+        if not self.resumed_once:
+            self.resumed_once = True
+            return
         self.reload()
 
     # --- data ---------------------------------------------------------------------------

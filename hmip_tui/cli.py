@@ -152,11 +152,8 @@ def bundle():
 def bundle_export(obj: Context, out):
     """Write every case and answer of the inspection to a bundle file."""
     from .exchange.bundle import export_bundle
-    from .paths import exports_dir
-    from .store import require_inspection
 
-    if out is None:
-        out = exports_dir() / f"{_slug(require_inspection(obj.conn).pdu)}-{date.today()}.hmip.json"
+    out = out or _default_export(obj, ".hmip.json")
     data = export_bundle(obj.conn, out)
     answers = sum(len(c["answers"]) for c in data["cases"])
     click.echo(f"Wrote {len(data['cases'])} cases and {answers} answers to {out}.")
@@ -188,6 +185,44 @@ def rate(obj: Context, as_json):
         click.echo(json.dumps(ratings.as_json(), indent=2))
     else:
         print_ratings(ratings, obj.framework())
+
+
+@cli.group()
+def export():
+    """Exports for readers: the data workbook, and a long CSV for analysts."""
+
+
+def _default_export(obj: Context, suffix: str) -> Path:
+    from .paths import exports_dir
+    from .store import require_inspection
+
+    return exports_dir() / f"{_slug(require_inspection(obj.conn).pdu)}-{date.today()}{suffix}"
+
+
+@export.command("workbook")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write (default: exports/<pdu>-<date>.xlsx).")
+@pass_ctx
+def export_workbook(obj: Context, out):
+    """Write the data workbook (Excel): ratings, key questions, prompts, breakdowns, cases."""
+    from .exchange.workbook import write_workbook
+
+    out = out or _default_export(obj, ".xlsx")
+    written = write_workbook(obj.conn, out)
+    click.echo(f"Wrote the data workbook of {written['cases']} cases to {out}.")
+
+
+@export.command("csv")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write (default: exports/<pdu>-<date>-answers.csv).")
+@pass_ctx
+def export_csv(obj: Context, out):
+    """Write every answer as one long CSV, with the case profile on each row."""
+    from .exchange.answers_csv import write_answers_csv
+
+    out = out or _default_export(obj, "-answers.csv")
+    rows = write_answers_csv(obj.conn, out)
+    click.echo(f"Wrote {rows} answers to {out}.")
 
 
 @cli.command()

@@ -261,3 +261,23 @@ async def test_escaping_the_note_moves_on_so_the_next_key_answers_the_next_quest
         await pilot.press("y")
     held = answers_in(one_case_db)
     assert held["2.2.1"] == ("no", None) and held["2.2.2.a"] == ("yes", None)
+
+
+async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path, monkeypatch):
+    from textual.widgets import ProgressBar
+
+    from hmip_tui.tui.screens.export import ExportScreen
+
+    monkeypatch.setenv("HMIP_EXPORTS", str(tmp_path / "exports"))
+    app = app_on(demo_db, "LEAD")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("x")
+        assert isinstance(app.screen, ExportScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        bar = app.screen.query_one(ProgressBar)
+        assert bar.total and bar.progress == bar.total
+        assert "Wrote 60 cases" in str(app.screen.query_one("#export-status").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+    assert len(list((tmp_path / "exports").glob("*.xlsx"))) == 1

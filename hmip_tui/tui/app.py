@@ -74,6 +74,12 @@ class HmipApp(App):
         if self.framework is not None and not isinstance(self.screen, JudgementsScreen):
             self.push_screen(JudgementsScreen())
 
+    def action_export(self) -> None:
+        from .screens.export import ExportScreen
+
+        if self.framework is not None and not isinstance(self.screen, ExportScreen):
+            self.push_screen(ExportScreen())
+
     def open_case(self, ref: str, question_id: str | None = None) -> None:
         from .screens.case_walk import CaseWalkScreen
 

@@ -18,6 +18,7 @@ class HmipCommands(Provider):
         return [
             ("Ratings dashboard", "Live percentages, ratings, score", app.action_dashboard),
             ("Domain-one judgements", "Rate standards 1.1-1.4 with evidence", app.action_judgements),
+            ("Export the data workbook", "Excel annex under exports/", app.action_export),
             ("Help: keys of this screen", "Every key and what it does", app.action_help),
         ]
 

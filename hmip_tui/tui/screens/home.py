@@ -29,11 +29,12 @@ class HomeScreen(Screen):
         Binding("enter", "open_case", "Open case", id="open", priority=False),
         Binding("a", "toggle_all", "All/mine", id="all"),
         Binding("slash", "filter", "Filter", id="filter"),
-        Binding("s", "sort", "Sort", id="sort"),
-        Binding("p", "profile", "Profile", id="profile"),
+        Binding("s", "sort", "Sort", id="sort", show=False),
+        Binding("p", "profile", "Profile", id="profile", show=False),
         Binding("n", "new_case", "New case", id="new"),
         Binding("d", "app.dashboard", "Ratings", id="dashboard"),
-        Binding("o", "app.judgements", "Domain one", id="judgements"),
+        Binding("o", "app.judgements", "Domain one", id="judgements", show=False),
+        Binding("x", "app.export", "Export", id="export"),
         Binding("right_square_bracket", "page(1)", "Next page", id="next-page", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="prev-page", show=False),
         Binding("escape", "leave_filter", "Back to list", id="leave-filter", show=False),
@@ -111,12 +112,11 @@ class HomeScreen(Screen):
         done = sum(c.status == "complete" for c in rows)
         scope = "All cases" if self.show_all else f"My cases ({self.app.inspector})"
         self.query_one("#where", Static).update(
-            f"{scope}: {len(rows)} · {done} complete · {len(rows) - done} to do · "
-            f"by {SORTS[self.sort_index][0]}")
+            f"{scope}: {len(rows)} · {done} complete · {len(rows) - done} to do")
         shown = f"{start + 1}-{min(start + PAGE_SIZE, len(rows))}" if rows else "0"
         paging = f" · page {self.page + 1} of {pages}: ] next, [ previous" if pages > 1 else ""
         self.query_one("#page", Static).update(
-            f"Cases {shown} of {len(rows)}{paging}" if rows else
+            f"Cases {shown} of {len(rows)} by {SORTS[self.sort_index][0]} (s sorts){paging}" if rows else
             "No cases here. n adds a case; a shows all cases; / changes the filter.")
 
     def current_ref(self) -> str | None:

@@ -1,0 +1,41 @@
+"""All answers as one long CSV, for analysts who work in R or Python.
+
+One row per answer, with the case's profile repeated on each row so that any split is one
+filter away. Streamed from SQLite and written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+
+from .. import store
+from ..store.export_rows import cases_with_answers
+from .files import atomic_output
+
+
+def write_answers_csv(conn: sqlite3.Connection, out: Path) -> int:
+    """Write the long CSV to `out`; returns the number of answer rows."""
+    framework = store.require_inspection(conn).framework()
+    profile = [f.id for f in framework.profile]
+    header = ["case_ref", "inspector", "status", *profile, "standard", "question", "kind",
+              "value", "counts_as", "note", "framework_id", "framework_version"]
+    rows = 0
+    with atomic_output(Path(out)) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for case, answers in cases_with_answers(conn):
+                base = [case["ref"], case["inspector"] or "", case["status"],
+                        *[case["profile"].get(f, "") for f in profile]]
+                for q in framework.questions.values():
+                    if q.id not in answers:
+                        continue
+                    value, note = answers[q.id]
+                    option = q.type.option(value)
+                    writer.writerow([*base, q.standard_id, q.id, q.kind, value,
+                                     option.counts_as if option else "", note or "",
+                                     framework.id, framework.version])
+                    rows += 1
+    return rows

@@ -237,6 +237,32 @@ def demo(obj: Context, cases):
     click.echo(f"Created a demo inspection of {added} synthetic cases in {obj.db}.")
 
 
+@cli.command()
+@pass_ctx
+def backup(obj: Context):
+    """Copy the database now into backups/ beside it (SQLite's backup API)."""
+    from .store.backups import make_backup
+
+    made = make_backup(obj.conn, obj.db, "by-hand")
+    click.echo(f"Backed up {obj.db} to {made}.")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+@pass_ctx
+def restore(obj: Context, file, yes):
+    """Replace the database with a backup, after checking the backup's integrity."""
+    from .store.backups import restore as restore_file
+    from .store.database import APPLICATION_ID
+    from .store.migrations import SCHEMA_VERSION
+
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"Replace {obj.db} with {file}? The current file is backed up first.", abort=True)
+    kept = restore_file(file, obj.db, APPLICATION_ID, SCHEMA_VERSION)
+    click.echo(f"Restored {obj.db} from {file}." + (f" The replaced database was kept as {kept}." if kept else ""))
+
+
 @cli.group()
 def framework():
     """Inspection frameworks (schema/*.yaml)."""

@@ -17,6 +17,7 @@ from .. import __version__
 from ..errors import HmipError
 from ..framework import Framework, load_framework
 from ..store import transaction
+from ..store.database import backup_before
 from ..store.cases import STATUSES, check_ref, profile_problem
 from ..store.inspections import Inspection, create_inspection, get_inspection, now
 from .files import atomic_output
@@ -224,6 +225,7 @@ def import_bundle(conn: sqlite3.Connection, path: Path | str) -> ImportSummary:
 
 def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> ImportSummary:
     """Merge a checked bundle in one transaction; `path` names it in messages."""
+    backup_before(conn, "before-bundle-import")
     fw = bundle.framework
     with transaction(conn):
         held = get_inspection(conn)

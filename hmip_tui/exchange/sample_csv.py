@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import HmipError
 from ..framework import Framework
 from ..store import transaction
+from ..store.database import backup_before
 from ..store.cases import check_ref, clean_profile, insert_case, profile_problem
 
 REF_COLUMNS = ("ref", "case_ref", "case_reference", "crn")
@@ -112,6 +113,7 @@ def import_sample(conn: sqlite3.Connection, path: Path, framework: Framework, *,
                   drop_personal: bool = False) -> int:
     """Add every case of the file in one transaction, or none. Returns how many were added."""
     rows = read_sample(path, framework, drop_personal=drop_personal)
+    backup_before(conn, "before-sample-import")
     with transaction(conn):
         held = {r for (r,) in conn.execute("SELECT ref FROM case_file")}
         for line, ref, _, _ in rows:

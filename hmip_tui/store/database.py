@@ -11,13 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import HmipError
+from .backups import backed_up_today, make_backup
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
 # 'HMIP' in ASCII: marks a SQLite file as ours, so we never migrate someone else's database.
 APPLICATION_ID = 0x484D4950
 
-# Seconds a writer waits for another process's lock before saying who holds it.
-BUSY_TIMEOUT_S = 10.0
+# Seconds a writer waits for another process's lock before saying so (HMIP_BUSY_TIMEOUT).
+BUSY_TIMEOUT_S = float(os.environ.get("HMIP_BUSY_TIMEOUT", "10"))
 
 
 def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
@@ -35,7 +36,24 @@ def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
             f"{path}: written by a newer version of hmip (database schema {version}; this version "
             f"knows up to {SCHEMA_VERSION}); upgrade hmip to open it. The file was left untouched"
         )
+    if has_tables:
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            verdict = str(exc)
+        if verdict != "ok":
+            raise HmipError(f"{path}: the database is damaged ({verdict}); it was not written to. "
+                            + _restore_hint(path))
     return version
+
+
+def _restore_hint(path: Path) -> str:
+    from .backups import backups_of
+
+    kept = backups_of(path)
+    if kept:
+        return f"Restore the newest backup with: hmip --db {path} restore {kept[-1]}"
+    return "There is no backup beside it: restore from a bundle with hmip bundle import"
 
 
 def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
@@ -60,7 +78,11 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
         if version < SCHEMA_VERSION:
+            if version > 0:
+                make_backup(conn, path, f"before-migration-{version}-to-{SCHEMA_VERSION}")
             _migrate(conn, version)
+        elif not backed_up_today(path) and conn.execute("SELECT 1 FROM inspection").fetchone():
+            make_backup(conn, path, "daily")
     except BaseException:
         conn.close()
         raise
@@ -96,3 +118,15 @@ def transaction(conn: sqlite3.Connection):
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def database_path(conn: sqlite3.Connection) -> Path:
+    """The file behind a connection."""
+    return Path(conn.execute("PRAGMA database_list").fetchone()[2])
+
+
+def backup_before(conn: sqlite3.Connection, reason: str) -> Path | None:
+    """A backup before a change that could take much with it; none for an empty database."""
+    if conn.execute("SELECT 1 FROM inspection").fetchone() is None:
+        return None
+    return make_backup(conn, database_path(conn), reason)

@@ -24,7 +24,12 @@ class HmipGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HmipError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(one_line(str(exc))) from None
+
+
+def one_line(message: str) -> str:
+    """A refusal is one sentence on one line, even when it quotes a file's stray control bytes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in message)
 
 
 class Context:

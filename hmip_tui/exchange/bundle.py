@@ -160,7 +160,7 @@ def parse_bundle(data, source: Path) -> Bundle:
             if not isinstance(a, dict):
                 fail(f"{where}.answers.{qid}", "must be an object with a value")
             value = a.get("value")
-            if value not in values_of[qid]:
+            if not isinstance(value, str) or value not in values_of[qid]:
                 allowed = ", ".join(sorted(values_of[qid]))
                 fail(f"{where}.answers.{qid}.value", f"{value!r} is not an answer (use one of: {allowed})")
             if qid not in applicable:

@@ -150,28 +150,61 @@ def bundle():
     """Case bundles: carry cases and answers between laptops."""
 
 
+PASSPHRASE_ENV = "HMIP_BUNDLE_PASSPHRASE"
+RESTRICTED_NOTES = click.option(
+    "--include-restricted-notes", is_flag=True,
+    help="Include the evidence notes of limited-access cases (the lead inspector only).")
+
+
+def _passphrase(confirm: bool) -> str:
+    """From HMIP_BUNDLE_PASSPHRASE for scripts, else asked for without echo."""
+    import os
+
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    if not sys.stdin.isatty():
+        raise HmipError(f"the bundle's passphrase is needed: type it at a terminal, or set {PASSPHRASE_ENV}")
+    return click.prompt("Bundle passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+def _restricted_notes_allowed(obj: Context, asked: bool) -> bool:
+    from .store.access import is_lead
+
+    if asked and not is_lead(obj.conn, obj.inspector):
+        raise HmipError(f"only the lead inspector can include the notes of limited-access cases "
+                        f"({obj.inspector} is not lead)")
+    return asked
+
+
 @bundle.command("export")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write (default: exports/<pdu>-<date>.hmip.json).")
+@click.option("--encrypt", is_flag=True, help="Seal the bundle with a passphrase for transit.")
+@RESTRICTED_NOTES
 @pass_ctx
-def bundle_export(obj: Context, out):
+def bundle_export(obj: Context, out, encrypt, include_restricted_notes):
     """Write every case and answer of the inspection to a bundle file."""
     from .exchange.bundle import export_bundle
 
-    out = out or _default_export(obj, ".hmip.json")
-    data = export_bundle(obj.conn, out)
+    include = _restricted_notes_allowed(obj, include_restricted_notes)
+    out = out or _default_export(obj, ".hmip.json" + (".sealed" if encrypt else ""))
+    data = export_bundle(obj.conn, out, include_restricted_notes=include,
+                         passphrase=_passphrase(confirm=True) if encrypt else None)
     answers = sum(len(c["answers"]) for c in data["cases"])
-    click.echo(f"Wrote {len(data['cases'])} cases and {answers} answers to {out}.")
+    withheld = sum(1 for c in data["cases"] if c.get("notes_withheld"))
+    click.echo(f"Wrote {len(data['cases'])} cases and {answers} answers to {out}"
+               + (", sealed with a passphrase" if encrypt else "")
+               + (f"; the evidence notes of {withheld} limited-access cases were left out." if withheld else "."))
 
 
 @bundle.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_ctx
 def bundle_import(obj: Context, file):
-    """Merge a bundle into this database, all or nothing."""
+    """Merge a bundle into this database, all or nothing (asks for a sealed bundle's passphrase)."""
     from .exchange.bundle import import_bundle
 
-    s = import_bundle(obj.conn, file)
+    s = import_bundle(obj.conn, file, passphrase=lambda: _passphrase(confirm=False))
     click.echo(f"Imported {file}: {s.cases_added} cases and {s.answers_added} answers added, "
                f"{s.answers_unchanged} answers already held"
                + (", inspection created." if s.created_inspection else "."))
@@ -207,26 +240,30 @@ def _default_export(obj: Context, suffix: str) -> Path:
 @export.command("workbook")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write (default: exports/<pdu>-<date>.xlsx).")
+@RESTRICTED_NOTES
 @pass_ctx
-def export_workbook(obj: Context, out):
+def export_workbook(obj: Context, out, include_restricted_notes):
     """Write the data workbook (Excel): ratings, key questions, prompts, breakdowns, cases."""
     from .exchange.workbook import write_workbook
 
+    include = _restricted_notes_allowed(obj, include_restricted_notes)
     out = out or _default_export(obj, ".xlsx")
-    written = write_workbook(obj.conn, out)
+    written = write_workbook(obj.conn, out, include_restricted_notes=include)
     click.echo(f"Wrote the data workbook of {written['cases']} cases to {out}.")
 
 
 @export.command("csv")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write (default: exports/<pdu>-<date>-answers.csv).")
+@RESTRICTED_NOTES
 @pass_ctx
-def export_csv(obj: Context, out):
+def export_csv(obj: Context, out, include_restricted_notes):
     """Write every answer as one long CSV, with the case profile on each row."""
     from .exchange.answers_csv import write_answers_csv
 
+    include = _restricted_notes_allowed(obj, include_restricted_notes)
     out = out or _default_export(obj, "-answers.csv")
-    rows = write_answers_csv(obj.conn, out)
+    rows = write_answers_csv(obj.conn, out, include_restricted_notes=include)
     click.echo(f"Wrote {rows} answers to {out}.")
 
 
@@ -240,6 +277,23 @@ def demo(obj: Context, cases):
 
     added = create_demo(obj.conn, load_framework(), cases)
     click.echo(f"Created a demo inspection of {added} synthetic cases in {obj.db}.")
+
+
+@cli.group()
+def case():
+    """Cases: who may open a limited-access case."""
+
+
+@case.command("grant")
+@click.argument("ref")
+@click.argument("inspector")
+@pass_ctx
+def case_grant(obj: Context, ref, inspector):
+    """Assign another inspector to a limited-access case (the lead inspector only)."""
+    from .store.access import grant
+
+    grant(obj.conn, ref, inspector, obj.inspector)
+    click.echo(f"{inspector} can now open case {ref}.")
 
 
 @cli.command()

@@ -45,6 +45,13 @@ def test_oldest_schema_is_migrated_and_keeps_its_data(db):
     conn = store.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store.get_inspection(conn).pdu == "Old PDU"
+    assert conn.execute("SELECT count(*) FROM case_access").fetchone()[0] == 0  # added by v2
+    from hmip_tui.store.backups import backups_of
+
+    kept = backups_of(db)
+    assert len(kept) == 1 and "before-migration-1-to-" in kept[0].name
+    old = sqlite3.connect(kept[0])
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1  # the copy is of the old schema
 
 
 def test_a_database_from_a_newer_version_is_refused_and_untouched(db):

@@ -15,12 +15,15 @@ from ..store.export_rows import cases_with_answers
 from .files import atomic_output
 
 
-def write_answers_csv(conn: sqlite3.Connection, out: Path) -> int:
-    """Write the long CSV to `out`; returns the number of answer rows."""
+def write_answers_csv(conn: sqlite3.Connection, out: Path, *, include_restricted_notes: bool = False) -> int:
+    """Write the long CSV to `out`; returns the number of answer rows. The evidence notes of
+    limited-access cases are left out (note_withheld = yes) unless the lead asks for them."""
+    from ..store.access import is_restricted
+
     framework = store.require_inspection(conn).framework()
     profile = [f.id for f in framework.profile]
     header = ["case_ref", "inspector", "status", *profile, "standard", "question", "kind",
-              "value", "counts_as", "note", "framework_id", "framework_version"]
+              "value", "counts_as", "note", "note_withheld", "framework_id", "framework_version"]
     rows = 0
     with atomic_output(Path(out)) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -29,13 +32,15 @@ def write_answers_csv(conn: sqlite3.Connection, out: Path) -> int:
             for case, answers in cases_with_answers(conn):
                 base = [case["ref"], case["inspector"] or "", case["status"],
                         *[case["profile"].get(f, "") for f in profile]]
+                withhold = is_restricted(case["profile"]) and not include_restricted_notes
                 for q in framework.questions.values():
                     if q.id not in answers:
                         continue
                     value, note = answers[q.id]
                     option = q.type.option(value)
                     writer.writerow([*base, q.standard_id, q.id, q.kind, value,
-                                     option.counts_as if option else "", note or "",
+                                     option.counts_as if option else "",
+                                     "" if withhold else note or "", "yes" if withhold else "no",
                                      framework.id, framework.version])
                     rows += 1
     return rows

@@ -32,6 +32,7 @@ class BundleCase:
     status: str
     profile: dict
     answers: list[tuple]  # (question, value, note, answered_by, answered_at)
+    notes_withheld: bool = False  # a limited-access case exported without its evidence notes
 
 
 @dataclass
@@ -174,11 +175,15 @@ def parse_bundle(data, source: Path) -> Bundle:
             if (by is not None and not isinstance(by, str)) or not isinstance(at, str):
                 fail(f"{where}.answers.{qid}", "'by' and 'at' must be text")
             answers.append((qid, value, note or None, by, at))
-        cases.append(BundleCase(ref, inspector, status, profile, answers))
+        withheld = c.get("notes_withheld", False)
+        if not isinstance(withheld, bool):
+            fail(f"{where}.notes_withheld", "must be true or false")
+        cases.append(BundleCase(ref, inspector, status, profile, answers, withheld))
     return Bundle(framework, inspection, dict(inspectors), judgements, cases)
 
 
-def read_bundle(path: Path | str) -> Bundle:
+def read_bundle(path: Path | str, passphrase=None) -> Bundle:
+    """Read and check a bundle file. `passphrase` is called for one if the bundle is sealed."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -193,6 +198,15 @@ def read_bundle(path: Path | str) -> Bundle:
         hint = " (the file looks truncated)" if not raw.rstrip().endswith(b"}") else ""
         raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: "
                         f"{exc.msg}{hint}") from None
+    from .sealing import is_sealed, unseal
+
+    if is_sealed(data):
+        if passphrase is None:
+            raise HmipError(f"{path}: the bundle is sealed: give its passphrase")
+        try:
+            data = json.loads(unseal(data, passphrase(), path))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise HmipError(f"{path}: the sealed bundle does not hold a bundle") from None
     return parse_bundle(data, path)
 
 
@@ -218,9 +232,9 @@ def _check_same_inspection(held: Inspection, bundle: Bundle, source: Path) -> No
         )
 
 
-def import_bundle(conn: sqlite3.Connection, path: Path | str) -> ImportSummary:
+def import_bundle(conn: sqlite3.Connection, path: Path | str, passphrase=None) -> ImportSummary:
     """Read, check and merge a bundle file into the database, all or nothing."""
-    return merge_bundle(conn, read_bundle(path), Path(path))
+    return merge_bundle(conn, read_bundle(path, passphrase), Path(path))
 
 
 def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> ImportSummary:
@@ -283,7 +297,9 @@ def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> Import
             for qid, value, note, by, at in case.answers:
                 existing = held_answers.get((case_id, qid))
                 if existing is not None:
-                    if existing != (value, note):
+                    # A withheld note says nothing about the note held: compare values only.
+                    same = existing[0] == value if case.notes_withheld else existing == (value, note)
+                    if not same:
                         raise HmipError(
                             f"{path}: case {case.ref}: answer {qid} is {value!r} in the bundle but "
                             f"{existing[0]!r} here; it was not overwritten"
@@ -298,10 +314,14 @@ def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> Import
 # --- exporting -------------------------------------------------------------------------
 
 
-def bundle_data(conn: sqlite3.Connection) -> dict:
+def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = False) -> dict:
+    """The whole inspection as a bundle. Evidence notes of limited-access cases are left out
+    (and the case marked `notes_withheld`) unless the lead asks for them."""
     from ..store import require_inspection
+    from ..store.access import restricted_refs
 
     inspection = require_inspection(conn)
+    withheld = set() if include_restricted_notes else restricted_refs(conn)
     answers: dict[int, dict] = {}
     for case_id, q, value, note, by, at in conn.execute(
             "SELECT case_id, question, value, note, answered_by, answered_at FROM answer "
@@ -310,12 +330,16 @@ def bundle_data(conn: sqlite3.Connection) -> dict:
         if note is not None:
             entry["note"] = note
         answers.setdefault(case_id, {})[q] = entry
-    cases = [
-        {"ref": ref, "inspector": inspector, "status": status, "profile": json.loads(profile),
-         "answers": answers.get(case_id, {})}
-        for case_id, ref, inspector, status, profile in conn.execute(
-            "SELECT id, ref, inspector, status, profile FROM case_file ORDER BY ref")
-    ]
+    cases = []
+    for case_id, ref, inspector, status, profile in conn.execute(
+            "SELECT id, ref, inspector, status, profile FROM case_file ORDER BY ref"):
+        case = {"ref": ref, "inspector": inspector, "status": status, "profile": json.loads(profile),
+                "answers": answers.get(case_id, {})}
+        if ref in withheld:
+            case["answers"] = {q: {k: v for k, v in a.items() if k != "note"}
+                               for q, a in case["answers"].items()}
+            case["notes_withheld"] = True
+        cases.append(case)
     return {
         "format": FORMAT,
         "tool": {"name": "hmip", "version": __version__},
@@ -334,11 +358,17 @@ def bundle_data(conn: sqlite3.Connection) -> dict:
     }
 
 
-def export_bundle(conn: sqlite3.Connection, out: Path | str) -> dict:
-    """Write the inspection as a bundle to `out`, atomically. Returns what was written."""
-    data = bundle_data(conn)
+def export_bundle(conn: sqlite3.Connection, out: Path | str, *, include_restricted_notes: bool = False,
+                  passphrase: str | None = None) -> dict:
+    """Write the inspection as a bundle to `out`, atomically, sealed if given a passphrase.
+    Returns what was written."""
+    data = bundle_data(conn, include_restricted_notes=include_restricted_notes)
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    payload = text.encode("utf-8")
+    if passphrase is not None:
+        from .sealing import seal
+
+        payload = seal(payload, passphrase)
     with atomic_output(Path(out)) as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
+        tmp.write_bytes(payload)
     return data

@@ -82,8 +82,15 @@ def _pct(value) -> float | None:
     return None if value is None else float(value) / 100
 
 
-def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | None = None) -> dict:
-    """Write the data workbook to `out` (atomically). Returns what was written, for messages."""
+def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | None = None,
+                   include_restricted_notes: bool = False) -> dict:
+    """Write the data workbook to `out` (atomically). Returns what was written, for messages.
+
+    The evidence notes of limited-access cases are left out unless the lead asks for them;
+    the About sheet says which.
+    """
+    from ..store.access import restricted_refs
+
     import xlsxwriter
 
     from ..services import current_ratings
@@ -91,6 +98,8 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
     inspection = store.require_inspection(conn)
     framework = inspection.framework()
     ratings = current_ratings(conn, framework)
+    restricted = restricted_refs(conn)
+    withheld = set() if include_restricted_notes else restricted
     total = store.case_count(conn) + answer_count(conn)
     done = 0
 
@@ -105,13 +114,13 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
                                             "strings_to_formulas": False, "strings_to_urls": False})
         try:
             f = _formats(wb, framework)
-            _about(wb, f, inspection, framework, ratings)
+            _about(wb, f, inspection, framework, ratings, len(restricted), include_restricted_notes)
             _ratings(wb, f, framework, ratings)
             _key_questions(wb, f, framework, ratings)
             _prompts(wb, f, framework, ratings, store.option_counts(conn, framework))
             _breakdowns_and_comparisons(wb, f, conn, framework)
             cells = _cases(wb, f, conn, framework, tick)
-            cells += _answers(wb, f, conn, framework, tick)
+            cells += _answers(wb, f, conn, framework, tick, withheld)
             _framework(wb, f, framework)
             wb.close()
         except OSError as exc:
@@ -124,7 +133,7 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
 # --- summary sheets --------------------------------------------------------------------
 
 
-def _about(wb, f, inspection, framework, ratings: Ratings) -> None:
+def _about(wb, f, inspection, framework, ratings: Ratings, restricted: int, included: bool) -> None:
     ws = wb.add_worksheet("About")
     ws.set_landscape()
     ws.set_paper(9)
@@ -141,6 +150,9 @@ def _about(wb, f, inspection, framework, ratings: Ratings) -> None:
         ("Cases sampled", cases["sampled"]),
         ("Cases complete", cases["complete"]),
         ("Moderation", "no moderation recorded in this tool"),
+        ("Limited access cases", f"{restricted}: their evidence notes are "
+                                 + ("included, at the lead inspector's request" if included
+                                    else "left out of this workbook") if restricted else "none"),
         ("Score", f"{ratings.score} / {ratings.max_score}"),
         ("Overall rating", ratings.overall.label if ratings.overall else "not yet rated"),
         ("Tool", f"hmip {__version__}"),
@@ -323,13 +335,15 @@ def _cases(wb, f, conn, framework: Framework, tick) -> int:
     return cells
 
 
-def _answers(wb, f, conn, framework: Framework, tick) -> int:
+def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str]) -> int:
     ws = _sheet(wb, "Answers", ["Case", "Question", "Value", "Answer", "Counts as", "Evidence note",
                                 "Answered by", "Answered at"], [12, 10, 14, 26, 10, 70, 12, 26], f)
     row, cells = 1, 0
     for ref, qid, value, note, by, at in answer_rows(conn):
         q = framework.questions.get(qid)
         option = q.type.option(value) if q else None
+        if ref in withheld and note:
+            note = "(withheld: limited access case)"
         ws.write_row(row, 0, [ref, qid, value, option.label if option else "",
                               option.counts_as if option else "", note or "", by or "", at])
         row += 1

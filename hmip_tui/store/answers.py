@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import HmipError
 from ..framework import Framework, Question
+from .access import is_restricted, require_access
 from .cases import get_case
 from .database import transaction
 from .inspections import now
@@ -48,6 +49,8 @@ def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str,
     """
     question = framework.question(question_id)
     case = get_case(conn, case_ref)
+    if is_restricted(case.profile):
+        require_access(conn, case, answered_by)
     reason = question.why_not(case.profile)
     if reason:
         raise HmipError(f"question {question_id} does not apply to case {case_ref}: {reason}")

@@ -71,5 +71,19 @@ def _v1_inspection(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [_v1_inspection]
+def _v2_case_access(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        -- Inspectors assigned to a limited-access case besides its own inspector.
+        CREATE TABLE case_access (
+            case_id   INTEGER NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+            inspector TEXT NOT NULL REFERENCES inspector(code),
+            PRIMARY KEY (case_id, inspector)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
+MIGRATIONS = [_v1_inspection, _v2_case_access]
 SCHEMA_VERSION = len(MIGRATIONS)

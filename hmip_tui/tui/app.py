@@ -80,7 +80,20 @@ class HmipApp(App):
         if self.framework is not None and not isinstance(self.screen, ExportScreen):
             self.push_screen(ExportScreen())
 
+    def may_open(self, ref: str) -> bool:
+        """Limited-access cases open only for their assigned inspectors; others are told why."""
+        from ..errors import HmipError
+        from ..store.access import require_access
+
+        try:
+            require_access(self.conn, store.get_case(self.conn, ref), self.inspector)
+        except HmipError as exc:
+            self.notify(str(exc), severity="error", title="Limited access")
+            return False
+        return True
+
     def open_case(self, ref: str, question_id: str | None = None) -> None:
         from .screens.case_walk import CaseWalkScreen
 
-        self.push_screen(CaseWalkScreen(ref, question_id))
+        if self.may_open(ref):
+            self.push_screen(CaseWalkScreen(ref, question_id))

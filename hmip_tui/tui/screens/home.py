@@ -74,7 +74,7 @@ class HomeScreen(Screen):
     # --- data ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        self.cases = case_progress(self.app.conn, self.app.framework)
+        self.cases = case_progress(self.app.conn, self.app.framework, self.app.inspector)
         if not any(c.inspector == self.app.inspector for c in self.cases):
             self.show_all = True  # nothing is assigned to this inspector: show everything
         self.refresh_rows()
@@ -103,6 +103,10 @@ class HomeScreen(Screen):
         for label, key in columns:
             table.add_column(label, key=key)
         for c in rows[start:start + PAGE_SIZE]:
+            if c.hidden:  # another inspector's limited-access case: that it exists, nothing more
+                cells = [c.ref, "limited access", "", *([""] if self.show_all else []), "", "", "LA"]
+                table.add_row(*cells, key=c.ref)
+                continue
             flags = " ".join(f for f in ("LA" if c.limited_access else "",) if f)
             cells = [c.ref, c.sentence_type, c.rosh, *([c.inspector or "-"] if self.show_all else []),
                      STATUS_LABEL[c.status], f"{c.answered}/{c.required}", flags]
@@ -165,7 +169,7 @@ class HomeScreen(Screen):
         from .profile import ProfileScreen
 
         ref = self.current_ref()
-        if ref:
+        if ref and self.app.may_open(ref):
             self.app.push_screen(ProfileScreen(ref))
 
     def action_new_case(self) -> None:

@@ -123,12 +123,14 @@ def sample_import(obj: Context, file, drop_personal_columns):
 @click.argument("question")
 @click.argument("value")
 @click.option("--note", default=None, help="The evidence note.")
+@click.option("--reason", default=None, help="Why, when changing a complete case.")
 @pass_ctx
-def answer(obj: Context, case, question, value, note):
+def answer(obj: Context, case, question, value, note, reason):
     """Record one answer: CASE QUESTION VALUE (e.g. X123456 2.2.1 yes)."""
     from .store import record_answer
 
-    saved = record_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector)
+    saved = record_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector,
+                          reason=reason)
     click.echo(f"Saved {case} {question} = {saved.value}.")
 
 
@@ -188,7 +190,7 @@ def bundle_export(obj: Context, out, encrypt, include_restricted_notes):
 
     include = _restricted_notes_allowed(obj, include_restricted_notes)
     out = out or _default_export(obj, ".hmip.json" + (".sealed" if encrypt else ""))
-    data = export_bundle(obj.conn, out, include_restricted_notes=include,
+    data = export_bundle(obj.conn, out, include_restricted_notes=include, exported_by=obj.inspector,
                          passphrase=_passphrase(confirm=True) if encrypt else None)
     answers = sum(len(c["answers"]) for c in data["cases"])
     withheld = sum(1 for c in data["cases"] if c.get("notes_withheld"))
@@ -207,6 +209,8 @@ def bundle_import(obj: Context, file):
     s = import_bundle(obj.conn, file, passphrase=lambda: _passphrase(confirm=False))
     click.echo(f"Imported {file}: {s.cases_added} cases and {s.answers_added} answers added, "
                f"{s.answers_unchanged} answers already held"
+               + (f", {s.conflicts_added} differing answers kept as conflicts to settle "
+                  "(hmip moderation status)" if s.conflicts_added else "")
                + (", inspection created." if s.created_inspection else "."))
 
 
@@ -294,6 +298,151 @@ def case_grant(obj: Context, ref, inspector):
 
     grant(obj.conn, ref, inspector, obj.inspector)
     click.echo(f"{inspector} can now open case {ref}.")
+
+
+@cli.group()
+def moderation():
+    """Moderation: conflicts, second readings, settling, locking."""
+
+
+@moderation.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
+@pass_ctx
+def moderation_status_cmd(obj: Context, as_json):
+    """Open conflicts, disagreements, cases awaiting second reading, and agreement figures."""
+    from .services import moderation_status
+
+    status = moderation_status(obj.conn, obj.framework())
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    click.echo(f"Open import conflicts: {status['open_conflicts']}")
+    for c in status["conflicts"]:
+        click.echo(f"  #{c['id']} {c['case']} {c['question']}: held {c['held']} ({c['held_by']}), "
+                   f"imported {c['incoming']} from {c['source']}")
+    click.echo(f"Second readings: {len(status['second_readings'])}, awaiting "
+               f"{status['awaiting_second_reading']}")
+    click.echo(f"Disagreements to settle: {status['disagreements']}")
+    for d in status["disagreement_list"]:
+        click.echo(f"  {d['case']} {d['question']}: first {d['first']}, second {d['second']}")
+    for sid, a in status["agreement"]["standards"].items():
+        if a["n"]:
+            kappa = "undefined" if a["kappa"] is None else f"{a['kappa']:.2f}"
+            click.echo(f"Agreement {sid}: {a['agreed']} of {a['n']} ({a['percent']:.0f}%), kappa {kappa}")
+
+
+@moderation.command("pick")
+@click.option("--readers", required=True, help="Second readers' codes, comma-separated.")
+@click.option("--share", default=0.1, show_default=True, help="Share of the other cases, at random.")
+@click.option("--seed", default=1, show_default=True, help="Seed for the random share.")
+@pass_ctx
+def moderation_pick(obj: Context, readers, share, seed):
+    """Pick cases for second reading: every high or very high RoSH case plus a random share."""
+    from .store.moderation import pick_second_readings
+
+    picked = pick_second_readings(obj.conn, [r.strip() for r in readers.split(",") if r.strip()],
+                                  share, seed, obj.inspector)
+    for ref, reader in picked:
+        click.echo(f"{ref} -> {reader}")
+    click.echo(f"Picked {len(picked)} cases for second reading.")
+
+
+@moderation.command("assign")
+@click.argument("case")
+@click.argument("reader")
+@pass_ctx
+def moderation_assign(obj: Context, case, reader):
+    """Pick one case for second reading by READER."""
+    from .store.moderation import assign_second_reading
+
+    assign_second_reading(obj.conn, case, reader, obj.inspector)
+    click.echo(f"Case {case} is with {reader} for second reading.")
+
+
+@moderation.command("read")
+@click.argument("case")
+@click.argument("question")
+@click.argument("value")
+@click.option("--note", default=None)
+@pass_ctx
+def moderation_read(obj: Context, case, question, value, note):
+    """As the second reader, judge one key question blind."""
+    from .store.moderation import record_second_answer
+
+    record_second_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector)
+    click.echo(f"Saved the second reading of {case} {question} = {value}.")
+
+
+@moderation.command("finish")
+@click.argument("case")
+@pass_ctx
+def moderation_finish(obj: Context, case):
+    """Finish a second reading; the two readings can then be compared."""
+    from .store.moderation import finish_second_reading, pairs
+
+    finish_second_reading(obj.conn, obj.framework(), case, obj.inspector)
+    differ = [p for p in pairs(obj.conn, obj.framework(), case) if not p.agree]
+    click.echo(f"Finished the second reading of {case}: {len(differ)} key questions judged differently.")
+
+
+@moderation.command("settle")
+@click.argument("case_or_conflict")
+@click.argument("question_or_value")
+@click.argument("value", required=False)
+@click.option("--reason", required=True, help="Why this is the final judgement.")
+@pass_ctx
+def moderation_settle(obj: Context, case_or_conflict, question_or_value, value, reason):
+    """Settle a conflict (ID VALUE) or a disagreement (CASE QUESTION VALUE), with a reason."""
+    from .store.moderation import settle_conflict, settle_disagreement
+
+    if value is None:
+        if not case_or_conflict.lstrip("#").isdigit():
+            raise HmipError("give a conflict number and a value, or a case, a question and a value")
+        settle_conflict(obj.conn, obj.framework(), int(case_or_conflict.lstrip("#")), question_or_value,
+                        reason, obj.inspector)
+        click.echo(f"Settled conflict {case_or_conflict}: {question_or_value}.")
+    else:
+        settle_disagreement(obj.conn, obj.framework(), case_or_conflict, question_or_value, value,
+                            reason, obj.inspector)
+        click.echo(f"Settled {case_or_conflict} {question_or_value}: {value}.")
+
+
+@moderation.command("lock")
+@click.argument("case")
+@pass_ctx
+def moderation_lock(obj: Context, case):
+    """Mark a complete case moderated: locked against further change."""
+    from .store.moderation import mark_moderated
+
+    mark_moderated(obj.conn, obj.framework(), case, obj.inspector)
+    click.echo(f"Case {case} is moderated and locked.")
+
+
+@moderation.command("reopen")
+@click.argument("case")
+@click.option("--reason", required=True)
+@pass_ctx
+def moderation_reopen(obj: Context, case, reason):
+    """Reopen a moderated case, with a reason (logged)."""
+    from .store.moderation import reopen
+
+    reopen(obj.conn, case, reason, obj.inspector)
+    click.echo(f"Case {case} is reopened.")
+
+
+@cli.command()
+@click.argument("case", required=False)
+@pass_ctx
+def audit(obj: Context, case):
+    """The audit trail: every change to an answer or judgement, oldest first."""
+    from .store.audit import trail
+
+    obj.framework()
+    for e in trail(obj.conn, case):
+        change = f"{e.old_value} -> {e.new_value}" if (e.old_value or e.new_value) else ""
+        parts = [e.at, e.by or "-", e.kind, e.case_ref or "", e.question or "", change,
+                 f"reason: {e.reason}" if e.reason else "", e.detail or ""]
+        click.echo("  ".join(p for p in parts if p))
 
 
 @cli.command()

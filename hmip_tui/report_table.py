@@ -49,5 +49,9 @@ def print_ratings(ratings: Ratings, framework: Framework, console: Console | Non
     if cases:
         console.print(f"Cases complete: {cases['complete']} of {cases['sampled']}")
     console.print(f"Score {ratings.score} / {ratings.max_score}    Overall rating: {overall}")
+    mod = ratings.extra.get("moderation")
+    if mod and (mod["open_conflicts"] or mod["disagreements"]):
+        console.print(f"Moderation: {mod['open_conflicts']} import conflicts and {mod['disagreements']} "
+                      "second-reading disagreements still open; the ratings use the answers held now.")
     if any(s.fragile for s in ratings.standards):
         console.print("* one case judged the other way on a key question would change this rating")

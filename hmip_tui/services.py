@@ -30,7 +30,38 @@ def current_ratings(conn: sqlite3.Connection, framework: Framework | None = None
     statuses = dict(conn.execute("SELECT status, count(*) FROM case_file GROUP BY status"))
     ratings.extra["cases"] = {"sampled": sum(statuses.values()),
                               "complete": statuses.get("complete", 0)}
+    status = moderation_status(conn, framework)
+    ratings.extra["moderation"] = {k: status[k] for k in
+                                   ("open_conflicts", "disagreements", "awaiting_second_reading")}
     return ratings
+
+
+def moderation_status(conn: sqlite3.Connection, framework: Framework) -> dict:
+    """What moderation has left to do, and how far first and second readers agree."""
+    from .agreement import by_question, by_standard
+    from .store import moderation
+
+    def fig(a) -> dict:
+        return {"n": a.n, "agreed": a.agreed,
+                "percent": None if a.percent is None else round(float(a.percent), 2),
+                "kappa": None if a.kappa is None else round(float(a.kappa), 3)}
+
+    pairs = moderation.pairs(conn, framework)
+    readings = moderation.second_readings(conn)
+    return {
+        "open_conflicts": len(moderation.conflicts(conn)),
+        "disagreements": len(moderation.disagreements(conn, framework)),
+        "awaiting_second_reading": sum(not r.finished for r in readings),
+        "second_readings": [{"case": r.case_ref, "reader": r.reader, "finished": r.finished}
+                            for r in readings],
+        "conflicts": [{"id": c.id, "case": c.case_ref, "question": c.question, "held": c.held_value,
+                       "held_by": c.held_by, "incoming": c.incoming_value, "incoming_by": c.incoming_by,
+                       "source": c.source} for c in moderation.conflicts(conn)],
+        "disagreement_list": [{"case": p.case_ref, "question": p.question, "first": p.first,
+                               "second": p.second} for p in moderation.disagreements(conn, framework)],
+        "agreement": {"key_questions": {k: fig(a) for k, a in by_question(framework, pairs).items()},
+                      "standards": {k: fig(a) for k, a in by_standard(framework, pairs).items()}},
+    }
 
 
 def create_demo(conn: sqlite3.Connection, framework: Framework, cases: int = 60) -> int:

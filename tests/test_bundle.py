@@ -40,24 +40,36 @@ def test_importing_the_same_bundle_twice_changes_nothing(report_db, report_bundl
     assert db_content(report_db) == before
 
 
-def test_a_differing_answer_is_never_overwritten(report_db, report_bundle_file, tmp_path):
+def test_a_differing_answer_is_never_overwritten_but_kept_as_a_conflict(report_db, report_bundle_file, tmp_path):
+    from hmip_tui.exchange.bundle import add_manifest
+
     data = json.loads(report_bundle_file.read_text())
     case = data["cases"][0]
-    case["answers"]["2.2.1"]["value"] = "no" if case["answers"]["2.2.1"]["value"] == "yes" else "yes"
+    held = case["answers"]["2.2.1"]["value"]
+    case["answers"]["2.2.1"]["value"] = "no" if held == "yes" else "yes"
     changed = tmp_path / "changed.hmip.json"
-    changed.write_text(json.dumps(data))
+    changed.write_text(json.dumps(add_manifest(data, "I2")))
+    result = run_hmip("bundle", "import", str(changed), db=report_db, check=True)
+    assert "1 differing answers kept as conflicts to settle" in result.stdout
+    page = json.loads(run_hmip("rate", "--json", db=report_db, check=True).stdout)
+    assert page["moderation"]["open_conflicts"] == 1
+    import sqlite3
+
+    conn = sqlite3.connect(report_db)
+    assert conn.execute("SELECT value FROM answer a JOIN case_file c ON c.id = a.case_id "
+                        "WHERE c.ref = 'HF0001' AND question = '2.2.1'").fetchone()[0] == held
     before = db_content(report_db)
-    result = run_hmip("bundle", "import", str(changed), db=report_db)
-    assert result.returncode == 1 and "case HF0001: answer 2.2.1" in result.stderr
-    assert "it was not overwritten" in result.stderr
+    run_hmip("bundle", "import", str(changed), db=report_db, check=True)  # again: nothing changes
     assert db_content(report_db) == before
 
 
 def test_new_answers_to_held_cases_are_merged(report_db, report_bundle_file, tmp_path):
+    from hmip_tui.exchange.bundle import add_manifest
+
     data = json.loads(report_bundle_file.read_text())
     data["cases"][0]["answers"]["2.2.1.a"] = {"value": "yes", "by": "I2"}
     extra = tmp_path / "extra.hmip.json"
-    extra.write_text(json.dumps(data))
+    extra.write_text(json.dumps(add_manifest(data, "I2")))
     assert "0 cases and 1 answers added" in run_hmip("bundle", "import", str(extra), db=report_db, check=True).stdout
 
 

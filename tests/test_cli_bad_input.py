@@ -93,9 +93,28 @@ def test_commands_before_init_say_what_to_do(db):
     (lambda t: t.replace('"version": "2022.1"', '"version": "1999.1"'), "no framework hmip-adult-pdu 1999.1"),
 ])
 def test_a_bad_bundle_is_refused_whole(report_db, report_bundle_file, tmp_path, mangle, message):
+    from hmip_tui.exchange.bundle import add_manifest
+
+    text = mangle(report_bundle_file.read_text())
+    try:  # re-stamped, as a faulty exporter would, so the checks behind the checksum are reached
+        text = json.dumps(add_manifest(json.loads(text), "I2"))
+    except (ValueError, KeyError, TypeError):
+        pass
     bad = tmp_path / "bad.hmip.json"
-    bad.write_text(mangle(report_bundle_file.read_text()))
+    bad.write_text(text)
     _refused(report_db, ["bundle", "import", str(bad)], message)
+
+
+def test_a_tampered_bundle_fails_its_checksum(report_db, report_bundle_file, tmp_path):
+    text = report_bundle_file.read_text()
+    at = text.index('"value": "yes"') + len('"value": "y')
+    bad = tmp_path / "tampered.hmip.json"
+    bad.write_text(text[:at] + "u" + text[at + 1:])  # one byte: "yes" becomes "yus"
+    _refused(report_db, ["bundle", "import", str(bad)], "the checksum does not match the content")
+    unstamped = json.loads(text)
+    del unstamped["manifest"]
+    bad.write_text(json.dumps(unstamped))
+    _refused(report_db, ["bundle", "import", str(bad)], "manifest: missing")
 
 
 def test_a_truncated_bundle_says_so(db, report_bundle_file, tmp_path):

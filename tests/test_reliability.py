@@ -85,7 +85,7 @@ def test_a_command_waits_for_the_apps_write_and_then_succeeds(report_db):
     holder.execute("BEGIN IMMEDIATE")  # as the app would, held far longer than one answer takes
     threading.Timer(0.8, lambda: holder.execute("COMMIT")).start()
     start = time.monotonic()
-    result = run_hmip("answer", "HF0001", "2.2.1.a", "yes", db=report_db)
+    result = run_hmip("answer", "HF0001", "2.2.1.a", "yes", "--reason", "test", db=report_db)
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - start >= 0.7
     holder.close()
@@ -97,7 +97,7 @@ def test_a_lock_held_too_long_is_said_clearly_not_as_database_is_locked(report_d
     holder.execute("BEGIN IMMEDIATE")
     try:
         before = time.monotonic()
-        result = run_hmip("answer", "HF0001", "2.2.1.a", "yes", db=report_db)
+        result = run_hmip("answer", "HF0001", "2.2.1.a", "yes", "--reason", "test", db=report_db)
         assert time.monotonic() - before < 10
         assert result.returncode == 1
         assert "another hmip process has held its write lock for over 1 s" in result.stderr
@@ -141,7 +141,7 @@ def test_a_damaged_database_is_never_written_to_and_says_how_to_restore(report_d
             data[offset] = 0xFF
     report_db.write_bytes(bytes(data))
     before = report_db.read_bytes()
-    result = run_hmip("answer", "HF0001", "2.2.1.a", "yes", db=report_db)
+    result = run_hmip("answer", "HF0001", "2.2.1.a", "yes", "--reason", "test", db=report_db)
     assert result.returncode == 1
     assert "the database is damaged" in result.stderr and "it was not written to" in result.stderr
     assert f"restore {good}" in result.stderr
@@ -162,7 +162,7 @@ def test_restore_refuses_a_file_that_fails_the_integrity_check(report_db, tmp_pa
 
 def test_database_wal_and_exports_are_readable_by_their_owner_only(report_db, tmp_path):
     conn = open_database(report_db)  # the WAL exists while a connection is open
-    store.record_answer(conn, FW, "HF0001", "2.2.1.a", "yes")
+    store.record_answer(conn, FW, "HF0001", "2.2.1.a", "yes", reason="test")
     for path in (report_db, report_db.with_name(report_db.name + "-wal"),
                  report_db.with_name(report_db.name + "-shm")):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

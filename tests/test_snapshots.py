@@ -49,8 +49,8 @@ SCREENS = {
     "home": [],
     "home-all-sorted": ["a", "s"],
     "case-walk": ["enter"],
-    "case-walk-answered": ["down", "enter", "y", "n", "a"],
-    "note": ["enter", "down", "down", "down", "down", "e"],
+    "case-walk-answered": ["down"] * 7 + ["enter", "y", "n", "a"],  # a case in progress
+    "reason-for-change": ["enter", "down", "down", "down", "down", "e"],  # a complete case
     "completion": ["down", "down", "enter", "c"],
     "profile": ["p"],
     "new-case": ["n"],

@@ -1,9 +1,10 @@
 """The case bundle: an inspection's cases and answers as one versioned JSON file.
 
 Format `hmip-bundle/1`, described in docs/formats.md and schema/bundle.schema.json. Importing
-validates the whole file first, then writes in one transaction: a bad bundle changes nothing,
-and importing the same bundle twice changes nothing the second time. An answer that differs
-from the one already held is never overwritten: the import is refused and names it.
+validates the whole file first (its manifest's SHA-256 included), then writes in one
+transaction: a bad bundle changes nothing, and importing the same bundle twice changes nothing
+the second time. An answer that differs from the one already held is never overwritten: it
+becomes a conflict for moderation to settle.
 """
 
 from __future__ import annotations
@@ -16,13 +17,50 @@ from pathlib import Path
 from .. import __version__
 from ..errors import HmipError
 from ..framework import Framework, load_framework
-from ..store import transaction
+from ..store import audit, transaction
 from ..store.database import backup_before
+from ..store.moderation import add_conflict
 from ..store.cases import STATUSES, check_ref, profile_problem
 from ..store.inspections import Inspection, create_inspection, get_inspection, now
 from .files import atomic_output
 
 FORMAT = "hmip-bundle/1"
+
+
+def content_digest(data: dict) -> str:
+    """SHA-256 of the bundle's canonical JSON, with the manifest's own sha256 left out."""
+    import hashlib
+
+    manifest = {k: v for k, v in (data.get("manifest") or {}).items() if k != "sha256"}
+    body = {**data, "manifest": manifest}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def add_manifest(data: dict, inspector: str | None) -> dict:
+    """Stamp a bundle with who wrote it, under what, and the checksum of its content."""
+    data = {k: v for k, v in data.items() if k != "manifest"}
+    data["manifest"] = {
+        "inspection": data["inspection"]["uid"], "inspector": inspector,
+        "framework": f"{data['framework']['id']} {data['framework']['version']}",
+        "tool": f"hmip {__version__}", "created": data.get("created") or now(),
+    }
+    data["manifest"]["sha256"] = content_digest(data)
+    return data
+
+
+def check_manifest(data, source: Path) -> None:
+    """A bundle file must carry its manifest, and its content must match the checksum."""
+    manifest = data.get("manifest") if isinstance(data, dict) else None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sha256"), str):
+        raise HmipError(f"{source}: manifest: missing; a bundle carries its manifest and checksum "
+                        "(write it with hmip bundle export); nothing was imported")
+    if manifest["sha256"] != content_digest(data):
+        raise HmipError(f"{source}: the checksum does not match the content: the file was changed "
+                        "or damaged after it was written; nothing was imported")
+    inspection = data.get("inspection") if isinstance(data.get("inspection"), dict) else {}
+    if manifest.get("inspection") != inspection.get("uid"):
+        raise HmipError(f"{source}: manifest.inspection does not match inspection.uid")
 
 
 @dataclass
@@ -42,6 +80,7 @@ class Bundle:
     inspectors: dict[str, str]
     judgements: dict[str, tuple]  # standard -> (rating, evidence, judged_by, judged_at)
     cases: list[BundleCase] = field(default_factory=list)
+    exported_by: str | None = None  # from the manifest
 
     @property
     def answer_count(self) -> int:
@@ -55,6 +94,7 @@ class ImportSummary:
     answers_added: int
     answers_unchanged: int
     judgements_added: int
+    conflicts_added: int = 0
 
 
 # --- reading and validating ------------------------------------------------------------
@@ -207,7 +247,11 @@ def read_bundle(path: Path | str, passphrase=None) -> Bundle:
             data = json.loads(unseal(data, passphrase(), path))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise HmipError(f"{path}: the sealed bundle does not hold a bundle") from None
-    return parse_bundle(data, path)
+    if isinstance(data, dict) and data.get("format") == FORMAT:
+        check_manifest(data, path)
+    bundle = parse_bundle(data, path)
+    bundle.exported_by = data["manifest"].get("inspector") if isinstance(data["manifest"].get("inspector"), str) else None
+    return bundle
 
 
 # --- importing -------------------------------------------------------------------------
@@ -276,8 +320,10 @@ def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> Import
             ref: (cid, profile) for cid, ref, profile in
             conn.execute("SELECT id, ref, profile FROM case_file")}
         held_answers = {} if not held_cases else {
-            (cid, q): (v, n) for cid, q, v, n in
-            conn.execute("SELECT case_id, question, value, note FROM answer")}
+            (cid, q): (v, n, by) for cid, q, v, n, by in
+            conn.execute("SELECT case_id, question, value, note, answered_by FROM answer")}
+        source = f"{bundle.exported_by or 'unknown inspector'} ({path.name})"
+        conflicts_added = 0
 
         rows, cases_added, unchanged = [], 0, 0
         stamp = now()
@@ -298,23 +344,28 @@ def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> Import
                 existing = held_answers.get((case_id, qid))
                 if existing is not None:
                     # A withheld note says nothing about the note held: compare values only.
-                    same = existing[0] == value if case.notes_withheld else existing == (value, note)
+                    same = existing[0] == value if case.notes_withheld else existing[:2] == (value, note)
                     if not same:
-                        raise HmipError(
-                            f"{path}: case {case.ref}: answer {qid} is {value!r} in the bundle but "
-                            f"{existing[0]!r} here; it was not overwritten"
-                        )
-                    unchanged += 1
+                        # Never overwritten: a conflict for moderation to settle.
+                        conflicts_added += add_conflict(conn, case_id, qid, existing, (value, note, by),
+                                                        source)
+                    else:
+                        unchanged += 1
                     continue
                 rows.append((case_id, qid, value, note, fw.id, fw.version, by, at))
         conn.executemany(_INSERT_ANSWER, rows)
-    return ImportSummary(created, cases_added, len(rows), unchanged, judgements_added)
+        if cases_added or rows or judgements_added or conflicts_added:
+            audit.log(conn, "import", bundle.exported_by, detail=(
+                f"{path.name}: {cases_added} cases, {len(rows)} answers, {judgements_added} "
+                f"judgements added; {conflicts_added} conflicts to settle"))
+    return ImportSummary(created, cases_added, len(rows), unchanged, judgements_added, conflicts_added)
 
 
 # --- exporting -------------------------------------------------------------------------
 
 
-def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = False) -> dict:
+def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = False,
+                exported_by: str | None = None) -> dict:
     """The whole inspection as a bundle. Evidence notes of limited-access cases are left out
     (and the case marked `notes_withheld`) unless the lead asks for them."""
     from ..store import require_inspection
@@ -340,7 +391,7 @@ def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = Fa
                                for q, a in case["answers"].items()}
             case["notes_withheld"] = True
         cases.append(case)
-    return {
+    data = {
         "format": FORMAT,
         "tool": {"name": "hmip", "version": __version__},
         "created": now(),
@@ -356,13 +407,14 @@ def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = Fa
         },
         "cases": cases,
     }
+    return add_manifest(data, exported_by)
 
 
 def export_bundle(conn: sqlite3.Connection, out: Path | str, *, include_restricted_notes: bool = False,
-                  passphrase: str | None = None) -> dict:
+                  passphrase: str | None = None, exported_by: str | None = None) -> dict:
     """Write the inspection as a bundle to `out`, atomically, sealed if given a passphrase.
     Returns what was written."""
-    data = bundle_data(conn, include_restricted_notes=include_restricted_notes)
+    data = bundle_data(conn, include_restricted_notes=include_restricted_notes, exported_by=exported_by)
     text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     payload = text.encode("utf-8")
     if passphrase is not None:

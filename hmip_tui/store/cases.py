@@ -25,6 +25,11 @@ class CaseFile:
     profile: dict
     status: str
     resume_at: str | None
+    moderated_at: str | None = None  # set when moderation locked the case
+
+    @property
+    def locked(self) -> bool:
+        return self.moderated_at is not None
 
 
 def check_ref(ref: str, where: str) -> str:
@@ -68,10 +73,10 @@ def clean_profile(profile: dict) -> dict:
 
 
 def _row_to_case(row) -> CaseFile:
-    return CaseFile(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5])
+    return CaseFile(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
 
 
-_CASE_COLUMNS = "id, ref, inspector, profile, status, resume_at"
+_CASE_COLUMNS = "id, ref, inspector, profile, status, resume_at, moderated_at"
 
 
 def get_case(conn: sqlite3.Connection, ref: str) -> CaseFile:

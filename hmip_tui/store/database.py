@@ -28,6 +28,9 @@ def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        if _looks_like_sqlite(path):  # ours or not, a damaged file is never written to
+            raise HmipError(f"{path}: the database is damaged ({exc}); it was not written to. "
+                            + _restore_hint(path)) from None
         raise HmipError(f"{path}: not a readable SQLite database ({exc})") from None
     if app_id != APPLICATION_ID and (has_tables or app_id):
         raise HmipError(f"{path}: this SQLite file is not an hmip inspection database; it was left untouched")
@@ -45,6 +48,14 @@ def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
             raise HmipError(f"{path}: the database is damaged ({verdict}); it was not written to. "
                             + _restore_hint(path))
     return version
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _restore_hint(path: Path) -> str:

@@ -6,6 +6,7 @@ import sqlite3
 
 from ..errors import HmipError
 from ..framework import Framework
+from . import audit
 from .database import transaction
 from .inspections import now
 
@@ -21,6 +22,9 @@ def record_judgement(conn: sqlite3.Connection, framework: Framework, standard_id
     if not evidence or not evidence.strip():
         raise HmipError(f"a judgement on standard {standard_id} needs its evidence (--evidence)")
     with transaction(conn):
+        held = conn.execute("SELECT rating FROM judgement WHERE standard = ?", (standard_id,)).fetchone()
+        audit.log(conn, "judgement", judged_by, question=standard_id, old=held[0] if held else None,
+                  new=rating, detail=evidence.strip())
         conn.execute(
             "INSERT INTO judgement (standard, rating, evidence, judged_by, judged_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (standard) DO UPDATE SET rating = excluded.rating, "

@@ -85,5 +85,78 @@ def _v2_case_access(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = [_v1_inspection, _v2_case_access]
+def _v3_moderation(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        """
+        -- A moderated case is locked: changing it again needs a reason, and is logged.
+        ALTER TABLE case_file ADD COLUMN moderated_at TEXT;
+
+        -- An imported answer that differs from the one held: never overwritten, settled here.
+        CREATE TABLE conflict (
+            id             INTEGER PRIMARY KEY,
+            case_id        INTEGER NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+            question       TEXT NOT NULL,
+            held_value     TEXT NOT NULL,
+            held_note      TEXT,
+            held_by        TEXT,
+            incoming_value TEXT NOT NULL,
+            incoming_note  TEXT,
+            incoming_by    TEXT,
+            source         TEXT NOT NULL,
+            found_at       TEXT NOT NULL,
+            settled_value  TEXT,
+            settled_reason TEXT,
+            settled_by     TEXT,
+            settled_at     TEXT
+        );
+        CREATE INDEX conflict_case ON conflict(case_id, question);
+
+        -- Second reading: a second inspector answers the key questions blind.
+        CREATE TABLE second_reading (
+            case_id     INTEGER PRIMARY KEY REFERENCES case_file(id) ON DELETE CASCADE,
+            reader      TEXT NOT NULL REFERENCES inspector(code),
+            assigned_by TEXT,
+            assigned_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE TABLE second_answer (
+            case_id        INTEGER NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+            question       TEXT NOT NULL,
+            value          TEXT NOT NULL,
+            note           TEXT,
+            answered_by    TEXT,
+            answered_at    TEXT NOT NULL,
+            settled_value  TEXT,
+            settled_reason TEXT,
+            settled_by     TEXT,
+            settled_at     TEXT,
+            PRIMARY KEY (case_id, question)
+        ) WITHOUT ROWID;
+
+        -- Every change to an answer or judgement, appended, never edited (triggers below).
+        CREATE TABLE audit (
+            id        INTEGER PRIMARY KEY,
+            at        TEXT NOT NULL,
+            by        TEXT,
+            kind      TEXT NOT NULL,
+            case_ref  TEXT,
+            question  TEXT,
+            old_value TEXT,
+            new_value TEXT,
+            reason    TEXT,
+            detail    TEXT
+        );
+        CREATE INDEX audit_case ON audit(case_ref)
+        """,
+    )
+    # Trigger bodies hold semicolons, so they are not split like the statements above.
+    for action in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER audit_no_{action.lower()} BEFORE {action} ON audit "
+            "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+        )
+
+
+MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation]
 SCHEMA_VERSION = len(MIGRATIONS)

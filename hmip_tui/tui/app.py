@@ -74,6 +74,12 @@ class HmipApp(App):
         if self.framework is not None and not isinstance(self.screen, JudgementsScreen):
             self.push_screen(JudgementsScreen())
 
+    def action_moderation(self) -> None:
+        from .screens.moderation import ModerationScreen
+
+        if self.framework is not None and not isinstance(self.screen, ModerationScreen):
+            self.push_screen(ModerationScreen())
+
     def action_export(self) -> None:
         from .screens.export import ExportScreen
 

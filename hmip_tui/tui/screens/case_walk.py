@@ -80,6 +80,7 @@ class CaseWalkScreen(Screen):
         Binding("x,delete", "clear", "Clear answer", id="clear", show=False),
         Binding("c", "complete", "Complete", id="complete"),
         Binding("p", "profile", "Profile", id="profile", show=False),
+        Binding("t", "trail", "Audit trail", id="trail", show=False),
         Binding("escape", "leave", "Cases", id="leave"),
     ]
 
@@ -92,6 +93,7 @@ class CaseWalkScreen(Screen):
         self.saved_now: set[str] = set()
         self.resumed_once = False
         self.opened_by_answer = False  # the note dialog was opened by answering, not by e
+        self.change_reason: str | None = None  # why a complete case is being changed, this visit
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -243,9 +245,12 @@ class CaseWalkScreen(Screen):
             keys = ", ".join(f"{o.key} {o.label}" for o in q.type.options)
             self.say(f"{key} is not an answer to {q.id}: use {keys}.", "yellow")
             return
+        if self.needs_reason(lambda: self.action_answer(key)):
+            return
         try:
             saved = store.record_answer(self.app.conn, self.framework, self.ref, q.id, option.id,
-                                        None, self.app.inspector, keep_note=True)
+                                        None, self.app.inspector, keep_note=True,
+                                        reason=self.change_reason)
         except HmipError as exc:
             self.say(str(exc), "bold red")
             return
@@ -261,6 +266,28 @@ class CaseWalkScreen(Screen):
             self.action_note()
             return
         self.advance()
+
+    def needs_reason(self, then) -> bool:
+        """A complete case changes only with a reason: ask once per visit, then carry on."""
+        from .note import NoteScreen
+
+        if self.case.locked:
+            self.say(f"Case {self.ref} is moderated and locked: the lead can reopen it with a reason.",
+                     "bold red")
+            return True
+        if self.case.status != "complete" or self.change_reason:
+            return False
+
+        def given(reason: str | None) -> None:
+            if reason and reason.strip():
+                self.change_reason = reason.strip()
+                then()
+            else:
+                self.say("Not changed: a complete case changes only with a reason.", "yellow")
+
+        self.app.push_screen(NoteScreen(f"Case {self.ref} is complete: why change it?", "",
+                                        NoteScreen.REASON), given)
+        return True
 
     def advance(self) -> None:
         """After an answer: the next question of the standard, or on to the next standard."""
@@ -286,6 +313,8 @@ class CaseWalkScreen(Screen):
         if answer is None:
             self.say(f"Answer {q.id} first, then write its evidence note.", "yellow")
             return
+        if self.needs_reason(self.action_note):
+            return
         # Opened by the inspector (e) on a question they are reviewing: Escape stays put.
         was_written = bool(answer.note) or not self.opened_by_answer
         self.opened_by_answer = False
@@ -298,7 +327,12 @@ class CaseWalkScreen(Screen):
                 if self.current_question() is q and not was_written:
                     self.advance()
                 return
-            store.record_note(self.app.conn, self.ref, q.id, note)
+            try:
+                store.record_note(self.app.conn, self.ref, q.id, note, self.app.inspector,
+                                  self.change_reason)
+            except HmipError as exc:
+                self.say(str(exc), "bold red")
+                return
             self.answers = store.answers_for_case(self.app.conn, self.case.id)
             self.say(f"Saved the evidence note for {q.id}.", "green")
             self.advance()
@@ -308,7 +342,9 @@ class CaseWalkScreen(Screen):
     def action_clear(self) -> None:
         q = self.current_question()
         if q is not None and q.id in self.answers:
-            store.clear_answer(self.app.conn, self.ref, q.id)
+            if self.needs_reason(self.action_clear):
+                return
+            store.clear_answer(self.app.conn, self.ref, q.id, self.app.inspector, self.change_reason)
             del self.answers[q.id]
             self.saved_now.discard(q.id)
             self.say(f"Cleared {q.id}.")
@@ -336,6 +372,11 @@ class CaseWalkScreen(Screen):
         from .profile import ProfileScreen
 
         self.app.push_screen(ProfileScreen(self.ref))
+
+    def action_trail(self) -> None:
+        from .audit_trail import AuditTrailScreen
+
+        self.app.push_screen(AuditTrailScreen(self.ref))
 
     def action_leave(self) -> None:
         q = self.current_question()

@@ -14,16 +14,19 @@ class NoteScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, heading: str, note: str) -> None:
+    EVIDENCE = "What in the case file supports this judgement?"
+    REASON = "The reason, kept in the audit trail"
+
+    def __init__(self, heading: str, note: str, placeholder: str = EVIDENCE) -> None:
         super().__init__()
         self.heading = heading
         self.note = note
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box", classes="dialog"):
             yield Static(self.heading, classes="dialog-title")
-            yield Input(self.note, placeholder="What in the case file supports this judgement?",
-                        id="note")
+            yield Input(self.note, placeholder=self.placeholder, id="note")
             yield Static("Enter saves · Escape cancels", classes="dialog-keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

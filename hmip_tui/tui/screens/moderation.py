@@ -1,0 +1,107 @@
+"""Moderation: what is open (import conflicts, disagreements, second readings), settled by keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ...errors import HmipError
+from ...services import moderation_status
+from ...store import moderation
+
+
+class ModerationScreen(Screen):
+    """Pick an item; y or n gives the final judgement, then its reason. Enter opens a reading."""
+
+    BINDINGS = [
+        Binding("y", "settle('y')", "Settle Yes", id="settle-yes"),
+        Binding("n", "settle('n')", "Settle No", id="settle-no"),
+        Binding("enter", "open", "Open reading", id="open"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="where")
+        yield DataTable(id="moderation", cursor_type="row")
+        yield Static(id="agreement")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        if hasattr(self, "items"):
+            self.reload()
+
+    def reload(self) -> None:
+        status = moderation_status(self.app.conn, self.app.framework)
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("Open item", "Case", "Question", "Held / first", "Imported / second", "From")
+        self.items = []
+        for c in status["conflicts"]:
+            self.items.append(("conflict", c))
+            table.add_row(f"conflict #{c['id']}", c["case"], c["question"], c["held"], c["incoming"], c["source"])
+        for d in status["disagreement_list"]:
+            self.items.append(("disagreement", d))
+            table.add_row("disagreement", d["case"], d["question"], d["first"], d["second"], "second reading")
+        for r in status["second_readings"]:
+            if not r["finished"]:
+                self.items.append(("reading", r))
+                table.add_row("second reading", r["case"], "", "", "", f"with {r['reader']}")
+        self.query_one("#where", Static).update(
+            f"Moderation: {status['open_conflicts']} conflicts, {status['disagreements']} disagreements, "
+            f"{status['awaiting_second_reading']} second readings to do")
+        figures = [f"{sid} {a['agreed']}/{a['n']} κ " + ("-" if a["kappa"] is None else f"{a['kappa']:.2f}")
+                   for sid, a in status["agreement"]["standards"].items() if a["n"]]
+        self.query_one("#agreement", Static).update(
+            "Agreement (agreed/n, Cohen's kappa): " + ("  ".join(figures) if figures else "no finished second readings yet"))
+
+    def current(self):
+        table = self.query_one(DataTable)
+        return self.items[table.cursor_row] if self.items and table.row_count else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        from .second_reading import SecondReadingScreen
+
+        item = self.current()
+        if item and item[0] in ("reading", "disagreement"):
+            self.app.push_screen(SecondReadingScreen(item[1]["case"]))
+
+    def action_settle(self, key: str) -> None:
+        from .note import NoteScreen
+
+        item = self.current()
+        if item is None or item[0] == "reading":
+            return
+        kind, data = item
+        question = self.app.framework.question(data["question"])
+        option = next((o for o in question.type.options if o.key == key), None)
+        if option is None:
+            return
+
+        def settle(reason: str | None) -> None:
+            try:
+                if kind == "conflict":
+                    moderation.settle_conflict(self.app.conn, self.app.framework, data["id"], option.id,
+                                               reason, self.app.inspector)
+                else:
+                    moderation.settle_disagreement(self.app.conn, self.app.framework, data["case"],
+                                                   data["question"], option.id, reason, self.app.inspector)
+            except HmipError as exc:
+                self.query_one("#status", Static).update(str(exc))
+                return
+            self.query_one("#status", Static).update(
+                f"Settled {data['case']} {data['question']}: {option.label}.")
+            self.reload()
+
+        self.app.push_screen(NoteScreen(f"Why is {option.label} the final judgement on {data['case']} "
+                                        f"{data['question']}?", "", NoteScreen.REASON), settle)

@@ -1,0 +1,89 @@
+"""Second reading: the key questions of a case, judged blind; the first reading is shown only
+once the second reader has finished."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ... import store
+from ...errors import HmipError
+from ...store import moderation
+
+
+class SecondReadingScreen(Screen):
+    """Judge each key question with y or n; f finishes and shows both readings side by side."""
+
+    BINDINGS = [
+        Binding("y", "judge('y')", "Yes", id="yes"),
+        Binding("n", "judge('n')", "No", id="no"),
+        Binding("f", "finish", "Finish", id="finish"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+    ]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="where")
+        yield DataTable(id="second", cursor_type="row")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.case = store.get_case(self.app.conn, self.ref)
+        self.questions = moderation.key_questions_for(self.app.framework, self.case.profile)
+        self.redraw()
+        self.query_one(DataTable).focus()
+
+    def finished(self) -> bool:
+        return any(r.finished for r in moderation.second_readings(self.app.conn) if r.case_ref == self.ref)
+
+    def redraw(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        done = self.finished()
+        given = moderation.second_answers(self.app.conn, self.ref)
+        if done:
+            table.add_columns("Key question", "Wording", "First reader", "Second reader", "")
+            firsts = {p.question: p for p in moderation.pairs(self.app.conn, self.app.framework, self.ref)}
+            for q in self.questions:
+                p = firsts.get(q.id)
+                mark = Text("agree", style="green") if p and p.agree else Text("DIFFER", style="bold red")
+                table.add_row(q.id, q.text, p.first if p else "", p.second if p else "", mark, key=q.id)
+        else:
+            table.add_columns("Key question", "Wording", "Your judgement")
+            for q in self.questions:
+                table.add_row(q.id, q.text, given.get(q.id, ""), key=q.id)
+        table.move_cursor(row=row)
+        state = "finished: both readings shown" if done else \
+            f"blind: the first reading is hidden until you finish ({len(given)} of {len(self.questions)} judged)"
+        self.query_one("#where", Static).update(f"Second reading of case {self.ref} · {state}")
+
+    def action_judge(self, key: str) -> None:
+        q = self.questions[self.query_one(DataTable).cursor_row]
+        option = next((o for o in q.type.options if o.key == key), None)
+        try:
+            moderation.record_second_answer(self.app.conn, self.app.framework, self.ref, q.id,
+                                            option.id, None, self.app.inspector)
+        except HmipError as exc:
+            self.query_one("#status", Static).update(str(exc))
+            return
+        self.query_one("#status", Static).update(f"Saved {q.id} = {option.label}.")
+        self.redraw()
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_finish(self) -> None:
+        try:
+            moderation.finish_second_reading(self.app.conn, self.app.framework, self.ref, self.app.inspector)
+        except HmipError as exc:
+            self.query_one("#status", Static).update(str(exc))
+            return
+        self.redraw()
+        self.query_one("#status", Static).update("Finished: differences go to the moderation screen to settle.")

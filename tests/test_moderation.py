@@ -182,8 +182,8 @@ async def test_second_read_blind_settle_with_a_reason_and_find_it_in_the_trail(r
         assert isinstance(app.screen, SecondReadingScreen)
         table = app.screen.query_one(DataTable)
         # Blind: three columns (question, wording, your judgement), and no judgement shown yet.
-        assert [str(c.label) for c in table.columns.values()] == ["Key question", "Wording", "Your judgement"]
-        assert all(table.get_row_at(i)[2] == "" for i in range(table.row_count))
+        assert [str(c.label) for c in table.columns.values()] == ["Key question", "Your judgement", "Wording"]
+        assert all(table.get_row_at(i)[1] == "" for i in range(table.row_count))
         first_values = {q: _answer(report_db, "HF0003", q)[0] for q in ("2.1.1", "2.2.1")}
         keys = []
         for q in app.screen.questions:
@@ -203,3 +203,21 @@ async def test_second_read_blind_settle_with_a_reason_and_find_it_in_the_trail(r
     trail = run_hmip("audit", "HF0003", db=report_db, check=True).stdout
     assert "settle" in trail and "The first reader saw the full OASys." in trail
     assert _status(report_db)["disagreements"] == 0
+
+
+def test_the_workbook_carries_agreement_conflicts_and_the_trail(db, three_bundles, tmp_path):
+    import openpyxl
+
+    for bundle in three_bundles:
+        run_hmip("bundle", "import", str(bundle), db=db, check=True)
+    conflict = _status(db)["conflicts"][0]
+    run_hmip("moderation", "settle", str(conflict["id"]), conflict["incoming"], "--reason",
+             "Settled at the moderation meeting.", db=db, check=True)
+    out = tmp_path / "annex.xlsx"
+    run_hmip("export", "workbook", "--out", str(out), db=db, check=True)
+    wb = openpyxl.load_workbook(out, read_only=True)
+    cells = [c for r in wb["Moderation"].iter_rows(values_only=True) for c in r if c is not None]
+    assert "Settled at the moderation meeting." in cells and "open" in cells
+    assert f"#{conflict['id']}" in cells and "settle" in cells and "import" in cells
+    about = [c for r in wb["About"].iter_rows(values_only=True) for c in r if c]
+    assert any("2 import conflicts" in str(c) for c in about)

@@ -23,6 +23,10 @@ def demo_app(tmp_path):
     conn = open_database(path)
     create_demo(conn, FW)
     store.add_inspector(conn, "LEAD", "lead")
+    from hmip_tui.store.moderation import assign_second_reading
+
+    other = next(c.ref for c in store.all_cases(conn) if c.inspector == "INSP2" and c.status == "complete")
+    assign_second_reading(conn, other, "LEAD", "LEAD")  # so the moderation screens have work
     return HmipApp(conn, path, "LEAD")
 
 
@@ -57,6 +61,9 @@ SCREENS = {
     "dashboard": ["d"],
     "judgements": ["o"],
     "help": ["question_mark"],
+    "moderation": ["m"],
+    "second-reading": ["m", "enter", "y", "n"],
+    "audit-trail": ["enter", "t"],
 }
 
 

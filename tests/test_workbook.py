@@ -14,7 +14,7 @@ from conftest import db_content, run_hmip
 from report_cases import PROMPTS
 
 SHEETS = ["About", "Ratings", "Key questions", "Prompts and items", "Breakdowns", "Comparisons",
-          "Cases", "Answers", "Framework"]
+          "Cases", "Answers", "Moderation", "Framework"]
 
 
 def _export(db, tmp_path):

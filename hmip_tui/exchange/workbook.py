@@ -121,6 +121,7 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
             _breakdowns_and_comparisons(wb, f, conn, framework)
             cells = _cases(wb, f, conn, framework, tick)
             cells += _answers(wb, f, conn, framework, tick, withheld)
+            _moderation(wb, f, conn, framework)
             _framework(wb, f, framework)
             wb.close()
         except OSError as exc:
@@ -134,6 +135,10 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
 
 
 def _about(wb, f, inspection, framework, ratings: Ratings, restricted: int, included: bool) -> None:
+    mod = ratings.extra.get("moderation", {})
+    moderation_line = (f"{mod.get('open_conflicts', 0)} import conflicts and {mod.get('disagreements', 0)} "
+                       f"second-reading disagreements open; {mod.get('awaiting_second_reading', 0)} "
+                       "second readings to finish (see the Moderation sheet)")
     ws = wb.add_worksheet("About")
     ws.set_landscape()
     ws.set_paper(9)
@@ -149,7 +154,7 @@ def _about(wb, f, inspection, framework, ratings: Ratings, restricted: int, incl
         ("Framework", f"{framework.title} ({framework.id} {framework.version})"),
         ("Cases sampled", cases["sampled"]),
         ("Cases complete", cases["complete"]),
-        ("Moderation", "no moderation recorded in this tool"),
+        ("Moderation", moderation_line),
         ("Limited access cases", f"{restricted}: their evidence notes are "
                                  + ("included, at the lead inspector's request" if included
                                     else "left out of this workbook") if restricted else "none"),
@@ -351,6 +356,50 @@ def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str]) -> int
         tick()
     ws.autofilter(0, 0, max(row - 1, 1), 7)
     return cells
+
+
+def _moderation(wb, f, conn, framework: Framework) -> None:
+    """Agreement between first and second readers, the conflicts, and the audit trail."""
+    from ..services import moderation_status
+    from ..store.audit import trail
+    from ..store.moderation import conflicts, pairs
+
+    status = moderation_status(conn, framework)
+    ws = _sheet(wb, "Moderation", ["Agreement", "Id", "Pairs (n)", "Agreed", "% agreement",
+                                   "Cohen's kappa"], [22, 12, 10, 10, 14, 14], f)
+    row = 1
+    for level, figures in (("standard", status["agreement"]["standards"]),
+                           ("key question", status["agreement"]["key_questions"])):
+        for qid, a in figures.items():
+            ws.write_row(row, 0, [level, qid, a["n"], a["agreed"]])
+            if a["percent"] is not None:
+                ws.write(row, 4, a["percent"] / 100, f.percent)
+            ws.write(row, 5, "undefined" if a["kappa"] is None and a["n"] else a["kappa"])
+            row += 1
+    row += 1
+    ws.write_row(row, 0, ["Second reading", "Case", "Question", "First reader", "Second reader",
+                          "Settled", "Reason"], f.header)
+    row += 1
+    for p in pairs(conn, framework):
+        ws.write_row(row, 0, ["agree" if p.agree else "differ", p.case_ref, p.question, p.first or "",
+                              p.second or "", p.settled or "", p.reason or ""])
+        row += 1
+    row += 1
+    ws.write_row(row, 0, ["Import conflict", "Case", "Question", "Held", "Imported", "From",
+                          "Settled", "Reason"], f.header)
+    row += 1
+    for c in conflicts(conn, open_only=False):
+        ws.write_row(row, 0, [f"#{c.id}", c.case_ref, c.question, c.held_value, c.incoming_value,
+                              c.source, c.settled_value or "open", c.settled_reason or ""])
+        row += 1
+    row += 1
+    ws.write_row(row, 0, ["Audit trail: when", "Who", "What", "Case", "Question", "From", "To",
+                          "Reason or detail"], f.header)
+    row += 1
+    for e in trail(conn):
+        ws.write_row(row, 0, [e.at, e.by or "", e.kind, e.case_ref or "", e.question or "",
+                              e.old_value or "", e.new_value or "", e.reason or e.detail or ""])
+        row += 1
 
 
 def _framework(wb, f, framework: Framework) -> None:

@@ -152,7 +152,7 @@ class CaseWithAnswers:
     ref: str
     inspector: str | None
     profile: dict
-    status: str
+    status: str  # not_started, in_progress, complete, or moderated (complete and locked)
     answered: frozenset[str]  # ids of the questions answered
 
 
@@ -160,10 +160,10 @@ def cases_with_answered(conn: sqlite3.Connection) -> list[CaseWithAnswers]:
     """Every case with the ids of its answered questions: two queries, whatever the size."""
     answered = dict(conn.execute("SELECT case_id, group_concat(question, ' ') FROM answer GROUP BY case_id"))
     return [
-        CaseWithAnswers(ref, inspector, json.loads(profile), status,
+        CaseWithAnswers(ref, inspector, json.loads(profile), "moderated" if moderated else status,
                         frozenset((answered.get(cid) or "").split()))
-        for cid, ref, inspector, profile, status in conn.execute(
-            "SELECT id, ref, inspector, profile, status FROM case_file ORDER BY ref")
+        for cid, ref, inspector, profile, status, moderated in conn.execute(
+            "SELECT id, ref, inspector, profile, status, moderated_at FROM case_file ORDER BY ref")
     ]
 
 

@@ -28,7 +28,12 @@ class AuditTrailScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("When", "Who", "What", "Question", "From", "To", "Reason")
-        for e in trail(self.app.conn, self.ref):
+        entries = trail(self.app.conn, self.ref)
+        if not entries:
+            self.query_one("#where", Static).update(
+                f"Audit trail of case {self.ref}: no change recorded in this database yet "
+                "(answers merged from a bundle are recorded once, as the import, in hmip audit)")
+        for e in entries:
             table.add_row(e.at[:19].replace("T", " "), e.by or "", e.kind, e.question or "",
                           e.old_value or "", e.new_value or "", e.reason or e.detail or "")
         table.focus()

@@ -210,8 +210,8 @@ class CaseWalkScreen(Screen):
         answered = total - sum(1 for m in left if m.what == "answer")
         s = self.section
         shown = [i for i, x in enumerate(self.sections)]
-        status = {"not_started": "not started", "in_progress": "in progress",
-                  "complete": "complete"}[self.case.status]
+        status = "moderated (locked)" if self.case.locked else {
+            "not_started": "not started", "in_progress": "in progress", "complete": "complete"}[self.case.status]
         self.query_one("#where", Static).update(Text.assemble(
             (f"{s.standard.id} {s.standard.title}", "bold"),
             f" · standard {shown.index(self.section_index) + 1}/{len(self.sections)}"

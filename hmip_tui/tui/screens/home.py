@@ -12,7 +12,8 @@ from ...services import CaseProgress, case_progress
 
 PAGE_SIZE = 100  # rows in the table at once: a DataTable costs ~170 µs a row before first paint
 
-STATUS_LABEL = {"not_started": "not started", "in_progress": "in progress", "complete": "complete"}
+STATUS_LABEL = {"not_started": "not started", "in_progress": "in progress", "complete": "complete",
+                "moderated": "moderated"}
 SORTS = [
     ("reference", lambda c: c.ref),
     ("status", lambda c: (list(STATUS_LABEL).index(c.status), c.ref)),
@@ -114,7 +115,7 @@ class HomeScreen(Screen):
             table.add_row(*cells, key=c.ref)
         if keep and keep in {c.ref for c in rows[start:start + PAGE_SIZE]}:
             table.move_cursor(row=table.get_row_index(keep))
-        done = sum(c.status == "complete" for c in rows)
+        done = sum(c.status in ("complete", "moderated") for c in rows)
         scope = "All cases" if self.show_all else f"My cases ({self.app.inspector})"
         self.query_one("#where", Static).update(
             f"{scope}: {len(rows)} · {done} complete · {len(rows) - done} to do")

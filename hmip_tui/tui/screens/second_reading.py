@@ -50,17 +50,18 @@ class SecondReadingScreen(Screen):
         table.clear(columns=True)
         done = self.finished()
         given = moderation.second_answers(self.app.conn, self.ref)
+        # Judgements before the wording, so they stay on screen at 80 columns.
         if done:
-            table.add_columns("Key question", "Wording", "First reader", "Second reader", "")
+            table.add_columns("Key question", "First reader", "Second reader", "", "Wording")
             firsts = {p.question: p for p in moderation.pairs(self.app.conn, self.app.framework, self.ref)}
             for q in self.questions:
                 p = firsts.get(q.id)
                 mark = Text("agree", style="green") if p and p.agree else Text("DIFFER", style="bold red")
-                table.add_row(q.id, q.text, p.first if p else "", p.second if p else "", mark, key=q.id)
+                table.add_row(q.id, p.first if p else "", p.second if p else "", mark, q.text, key=q.id)
         else:
-            table.add_columns("Key question", "Wording", "Your judgement")
+            table.add_columns("Key question", "Your judgement", "Wording")
             for q in self.questions:
-                table.add_row(q.id, q.text, given.get(q.id, ""), key=q.id)
+                table.add_row(q.id, given.get(q.id, ""), q.text, key=q.id)
         table.move_cursor(row=row)
         state = "finished: both readings shown" if done else \
             f"blind: the first reading is hidden until you finish ({len(given)} of {len(self.questions)} judged)"

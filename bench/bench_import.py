@@ -18,7 +18,7 @@ import time
 from common import big_bundle, machine, scratch, timed
 
 from hmip_tui import store
-from hmip_tui.exchange.bundle import import_bundle
+from hmip_tui.exchange.bundle import bundle_bytes, import_bundle
 from hmip_tui.services import current_ratings
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     ours, bare, rates = [], [], []
     with scratch() as d:
         path = d / "big.hmip.json"
-        path.write_text(json.dumps(data))
+        path.write_bytes(bundle_bytes(data, "BENCH"))
         size_mb = path.stat().st_size / 1e6
         for r in range(args.rounds):
             schema_only = d / f"bare{r}.sqlite"

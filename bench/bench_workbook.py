@@ -53,12 +53,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    from hmip_tui.exchange.bundle import import_bundle
+    from hmip_tui.exchange.bundle import bundle_bytes, import_bundle
     from hmip_tui.services import open_database
 
     with scratch() as d:
         bundle = d / "big.hmip.json"
-        bundle.write_text(json.dumps(big_bundle(args.cases)))
+        bundle.write_bytes(bundle_bytes(big_bundle(args.cases), "BENCH"))
         db = d / "hmip.sqlite"
         import_bundle(open_database(db), bundle)
         ours, bare = [], []

@@ -200,18 +200,21 @@ def bundle_export(obj: Context, out, encrypt, include_restricted_notes):
 
 
 @bundle.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @pass_ctx
-def bundle_import(obj: Context, file):
-    """Merge a bundle into this database, all or nothing (asks for a sealed bundle's passphrase)."""
-    from .exchange.bundle import import_bundle
+def bundle_import(obj: Context, files):
+    """Merge bundles into this database: all checked first, then all or nothing.
 
-    s = import_bundle(obj.conn, file, passphrase=lambda: _passphrase(confirm=False))
-    click.echo(f"Imported {file}: {s.cases_added} cases and {s.answers_added} answers added, "
-               f"{s.answers_unchanged} answers already held"
-               + (f", {s.conflicts_added} differing answers kept as conflicts to settle "
-                  "(hmip moderation status)" if s.conflicts_added else "")
-               + (", inspection created." if s.created_inspection else "."))
+    Asks for a sealed bundle's passphrase."""
+    from .exchange.bundle import import_bundles
+
+    summaries = import_bundles(obj.conn, list(files), passphrase=lambda: _passphrase(confirm=False))
+    for file, s in zip(files, summaries):
+        click.echo(f"Imported {file}: {s.cases_added} cases and {s.answers_added} answers added, "
+                   f"{s.answers_unchanged} answers already held"
+                   + (f", {s.conflicts_added} differing answers kept as conflicts to settle "
+                      "(hmip moderation status)" if s.conflicts_added else "")
+                   + (", inspection created." if s.created_inspection else "."))
 
 
 @cli.command()

@@ -49,10 +49,10 @@ def db(tmp_path) -> Path:
 
 @pytest.fixture
 def report_bundle_file(tmp_path) -> Path:
-    from hmip_tui.exchange.bundle import add_manifest
+    from hmip_tui.exchange.bundle import bundle_bytes
 
     path = tmp_path / "hfkcw.hmip.json"
-    path.write_text(json.dumps(add_manifest(report_bundle(), "LF")), encoding="utf-8")
+    path.write_bytes(bundle_bytes(report_bundle(), "LF"))
     return path
 
 

@@ -19,7 +19,7 @@ from conftest import db_content, run_hmip
 from report_cases import report_bundle
 
 from hmip_tui.cli import cli
-from hmip_tui.exchange.bundle import add_manifest
+from hmip_tui.exchange.bundle import bundle_bytes
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -44,7 +44,7 @@ def template(tmp_path_factory):
     """A database holding the report's inspection, copied fresh for every example."""
     d = tmp_path_factory.mktemp("template")
     bundle = d / "report.hmip.json"
-    bundle.write_text(json.dumps(add_manifest(report_bundle(), "LF")))
+    bundle.write_bytes(bundle_bytes(report_bundle(), "LF"))
     db = d / "template.sqlite"
     run_hmip("bundle", "import", str(bundle), db=db, check=True)
     return db
@@ -110,7 +110,7 @@ def test_any_sample_csv_is_imported_whole_or_refused_cleanly(template, tmp_path,
     check_contract(db, ["sample", "import", str(f)])
 
 
-BUNDLE_TEXT = json.dumps(add_manifest(report_bundle(), "LF"), indent=1)
+BUNDLE_TEXT = bundle_bytes(report_bundle(), "LF").decode("utf-8")
 KEY_PATHS = None
 
 
@@ -160,7 +160,7 @@ def mutated_bundles(draw):
     if draw(st.booleans()):  # half re-stamped, so the checks behind the checksum are reached too
         event("re-stamped")
         try:
-            data = add_manifest(data, "LF")
+            return bundle_bytes(data, "LF")
         except (KeyError, TypeError, AttributeError):
             pass
     return json.dumps(data).encode()

@@ -41,14 +41,14 @@ def test_importing_the_same_bundle_twice_changes_nothing(report_db, report_bundl
 
 
 def test_a_differing_answer_is_never_overwritten_but_kept_as_a_conflict(report_db, report_bundle_file, tmp_path):
-    from hmip_tui.exchange.bundle import add_manifest
+    from hmip_tui.exchange.bundle import bundle_bytes
 
     data = json.loads(report_bundle_file.read_text())
     case = data["cases"][0]
     held = case["answers"]["2.2.1"]["value"]
     case["answers"]["2.2.1"]["value"] = "no" if held == "yes" else "yes"
     changed = tmp_path / "changed.hmip.json"
-    changed.write_text(json.dumps(add_manifest(data, "I2")))
+    changed.write_bytes(bundle_bytes(data, "I2"))
     result = run_hmip("bundle", "import", str(changed), db=report_db, check=True)
     assert "1 differing answers kept as conflicts to settle" in result.stdout
     page = json.loads(run_hmip("rate", "--json", db=report_db, check=True).stdout)
@@ -64,12 +64,12 @@ def test_a_differing_answer_is_never_overwritten_but_kept_as_a_conflict(report_d
 
 
 def test_new_answers_to_held_cases_are_merged(report_db, report_bundle_file, tmp_path):
-    from hmip_tui.exchange.bundle import add_manifest
+    from hmip_tui.exchange.bundle import bundle_bytes
 
     data = json.loads(report_bundle_file.read_text())
     data["cases"][0]["answers"]["2.2.1.a"] = {"value": "yes", "by": "I2"}
     extra = tmp_path / "extra.hmip.json"
-    extra.write_text(json.dumps(add_manifest(data, "I2")))
+    extra.write_bytes(bundle_bytes(data, "I2"))
     assert "0 cases and 1 answers added" in run_hmip("bundle", "import", str(extra), db=report_db, check=True).stdout
 
 

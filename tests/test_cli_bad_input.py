@@ -93,11 +93,11 @@ def test_commands_before_init_say_what_to_do(db):
     (lambda t: t.replace('"version": "2022.1"', '"version": "1999.1"'), "no framework hmip-adult-pdu 1999.1"),
 ])
 def test_a_bad_bundle_is_refused_whole(report_db, report_bundle_file, tmp_path, mangle, message):
-    from hmip_tui.exchange.bundle import add_manifest
+    from hmip_tui.exchange.bundle import bundle_bytes
 
     text = mangle(report_bundle_file.read_text())
     try:  # re-stamped, as a faulty exporter would, so the checks behind the checksum are reached
-        text = json.dumps(add_manifest(json.loads(text), "I2"))
+        text = bundle_bytes(json.loads(text), "I2").decode("utf-8")
     except (ValueError, KeyError, TypeError):
         pass
     bad = tmp_path / "bad.hmip.json"

@@ -13,7 +13,7 @@ from conftest import db_content, run_hmip
 from report_cases import report_bundle
 
 from hmip_tui.agreement import agreement
-from hmip_tui.exchange.bundle import add_manifest
+from hmip_tui.exchange.bundle import bundle_bytes
 from hmip_tui.services import open_database
 from hmip_tui.tui.app import HmipApp
 from hmip_tui.tui.screens.moderation import ModerationScreen
@@ -27,7 +27,7 @@ def _bundle(tmp_path, name, inspector, refs, edit=None):
     if edit:
         edit({c["ref"]: c for c in data["cases"]})
     path = tmp_path / f"{name}.hmip.json"
-    path.write_text(json.dumps(add_manifest(data, inspector)))
+    path.write_bytes(bundle_bytes(data, inspector))
     return path
 
 

@@ -1,7 +1,7 @@
 """The case bundle: an inspection's cases and answers as one versioned JSON file.
 
 Format `hmip-bundle/1`, described in docs/formats.md and schema/bundle.schema.json. Importing
-validates the whole file first (its manifest's SHA-256 included), then writes in one
+validates the whole file first (the SHA-256 of its bytes, in its manifest, included), then writes in one
 transaction: a bad bundle changes nothing, and importing the same bundle twice changes nothing
 the second time. An answer that differs from the one already held is never overwritten: it
 becomes a conflict for moderation to settle.
@@ -27,35 +27,51 @@ from .files import atomic_output
 FORMAT = "hmip-bundle/1"
 
 
-def content_digest(data: dict) -> str:
-    """SHA-256 of the bundle's canonical JSON, with the manifest's own sha256 left out."""
-    import hashlib
+PLACEHOLDER = "0" * 64
 
-    manifest = {k: v for k, v in (data.get("manifest") or {}).items() if k != "sha256"}
-    body = {**data, "manifest": manifest}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+def _digest_field(value: str) -> bytes:
+    return f'"sha256": "{value}"'.encode()
 
 
 def add_manifest(data: dict, inspector: str | None) -> dict:
-    """Stamp a bundle with who wrote it, under what, and the checksum of its content."""
+    """Stamp a bundle with who wrote it and under what; `bundle_bytes` fills in its checksum."""
     data = {k: v for k, v in data.items() if k != "manifest"}
     data["manifest"] = {
         "inspection": data["inspection"]["uid"], "inspector": inspector,
         "framework": f"{data['framework']['id']} {data['framework']['version']}",
         "tool": f"hmip {__version__}", "created": data.get("created") or now(),
+        "sha256": PLACEHOLDER,
     }
-    data["manifest"]["sha256"] = content_digest(data)
     return data
 
 
-def check_manifest(data, source: Path) -> None:
-    """A bundle file must carry its manifest, and its content must match the checksum."""
+def bundle_bytes(data: dict, inspector: str | None) -> bytes:
+    """The bundle file's bytes, with the SHA-256 of exactly those bytes in its manifest.
+
+    The digest is taken with a placeholder of 64 zeros where it goes, then written in its
+    place; so any changed byte anywhere in the file (even white space) fails the check, and
+    checking costs one pass of SHA-256 over the file rather than re-serialising it.
+    """
+    import hashlib
+
+    raw = (json.dumps(add_manifest(data, inspector), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    digest = hashlib.sha256(raw).hexdigest()
+    return raw.replace(_digest_field(PLACEHOLDER), _digest_field(digest), 1)
+
+
+def check_manifest(data, raw: bytes, source: Path) -> None:
+    """A bundle file must carry its manifest, and its bytes must match the checksum in it."""
+    import hashlib
+
     manifest = data.get("manifest") if isinstance(data, dict) else None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("sha256"), str):
+    digest = manifest.get("sha256") if isinstance(manifest, dict) else None
+    if not isinstance(digest, str) or len(digest) != 64:
         raise HmipError(f"{source}: manifest: missing; a bundle carries its manifest and checksum "
                         "(write it with hmip bundle export); nothing was imported")
-    if manifest["sha256"] != content_digest(data):
+    field_at = raw.find(_digest_field(digest))
+    unstamped = raw[:field_at] + _digest_field(PLACEHOLDER) + raw[field_at + len(_digest_field(digest)):]
+    if field_at < 0 or hashlib.sha256(unstamped).hexdigest() != digest:
         raise HmipError(f"{source}: the checksum does not match the content: the file was changed "
                         "or damaged after it was written; nothing was imported")
     inspection = data.get("inspection") if isinstance(data.get("inspection"), dict) else {}
@@ -244,11 +260,12 @@ def read_bundle(path: Path | str, passphrase=None) -> Bundle:
         if passphrase is None:
             raise HmipError(f"{path}: the bundle is sealed: give its passphrase")
         try:
-            data = json.loads(unseal(data, passphrase(), path))
+            raw = unseal(data, passphrase(), path)
+            data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise HmipError(f"{path}: the sealed bundle does not hold a bundle") from None
     if isinstance(data, dict) and data.get("format") == FORMAT:
-        check_manifest(data, path)
+        check_manifest(data, raw, path)
     bundle = parse_bundle(data, path)
     bundle.exported_by = data["manifest"].get("inspector") if isinstance(data["manifest"].get("inspector"), str) else None
     return bundle
@@ -276,96 +293,119 @@ def _check_same_inspection(held: Inspection, bundle: Bundle, source: Path) -> No
         )
 
 
+def _chunks(items: list, size: int = 500):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def import_bundle(conn: sqlite3.Connection, path: Path | str, passphrase=None) -> ImportSummary:
     """Read, check and merge a bundle file into the database, all or nothing."""
-    return merge_bundle(conn, read_bundle(path, passphrase), Path(path))
+    return import_bundles(conn, [path], passphrase)[0]
+
+
+def import_bundles(conn: sqlite3.Connection, paths: list, passphrase=None) -> list[ImportSummary]:
+    """Read and check every bundle first, back up once, then merge them all in one
+    transaction: the batch is all or nothing, like a single bundle."""
+    bundles = [(read_bundle(p, passphrase), Path(p)) for p in paths]
+    backup_before(conn, "before-bundle-import")
+    with transaction(conn):
+        return [_merge(conn, bundle, path) for bundle, path in bundles]
 
 
 def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> ImportSummary:
     """Merge a checked bundle in one transaction; `path` names it in messages."""
     backup_before(conn, "before-bundle-import")
-    fw = bundle.framework
     with transaction(conn):
-        held = get_inspection(conn)
-        created = held is None
-        if created:
-            i = bundle.inspection
-            create_inspection(conn, pdu=i["pdu"], framework=fw, region=i.get("region"),
-                              fieldwork_start=i.get("fieldwork_start"), uid=i["uid"],
-                              created_at=i.get("created_at"))
+        return _merge(conn, bundle, path)
+
+
+def _merge(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> ImportSummary:
+    """Merge inside the caller's transaction."""
+    fw = bundle.framework
+    held = get_inspection(conn)
+    created = held is None
+    if created:
+        i = bundle.inspection
+        create_inspection(conn, pdu=i["pdu"], framework=fw, region=i.get("region"),
+                          fieldwork_start=i.get("fieldwork_start"), uid=i["uid"],
+                          created_at=i.get("created_at"))
+    else:
+        _check_same_inspection(held, bundle, path)
+
+    for code, role in bundle.inspectors.items():
+        conn.execute("INSERT INTO inspector (code, role) VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
+                     "SET role = CASE WHEN excluded.role = 'lead' THEN 'lead' ELSE inspector.role END",
+                     (code, role))
+    for code in {c.inspector for c in bundle.cases if c.inspector} - set(bundle.inspectors):
+        conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (code,))
+
+    judgements_added = 0
+    held_judgements = {s: (r, e) for s, r, e in conn.execute(
+        "SELECT standard, rating, evidence FROM judgement")}
+    for sid, (rating, evidence, by, at) in bundle.judgements.items():
+        if sid in held_judgements:
+            if held_judgements[sid] != (rating, evidence):
+                raise HmipError(f"{path}: judgements.{sid}: differs from the judgement held "
+                                f"({held_judgements[sid][0]}); it was not overwritten")
+            continue
+        conn.execute("INSERT INTO judgement (standard, rating, evidence, judged_by, judged_at) "
+                     "VALUES (?, ?, ?, ?, ?)", (sid, rating, evidence, by, at or now()))
+        judgements_added += 1
+
+    # Only the cases this bundle shares with the database are read back, so merging many
+    # bundles one after another stays linear in their size.
+    refs = [c.ref for c in bundle.cases]
+    held_cases = {} if created else {
+        ref: (cid, profile) for chunk in _chunks(refs) for cid, ref, profile in conn.execute(
+            f"SELECT id, ref, profile FROM case_file WHERE ref IN ({','.join('?' * len(chunk))})", chunk)}
+    shared = [cid for cid, _ in held_cases.values()]
+    held_answers = {
+        (cid, q): (v, n, by) for chunk in _chunks(shared) for cid, q, v, n, by in conn.execute(
+            "SELECT case_id, question, value, note, answered_by FROM answer "
+            f"WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)}
+    source = f"{bundle.exported_by or 'unknown inspector'} ({path.name})"
+    conflicts_added = 0
+
+    rows, cases_added, unchanged = [], 0, 0
+    stamp = now()
+    for case in bundle.cases:
+        if case.ref in held_cases:
+            case_id, held_profile = held_cases[case.ref]
+            if json.loads(held_profile) != case.profile:
+                raise HmipError(f"{path}: case {case.ref}: its profile differs from the one held; "
+                                "it was not overwritten")
         else:
-            _check_same_inspection(held, bundle, path)
-
-        for code, role in bundle.inspectors.items():
-            conn.execute("INSERT INTO inspector (code, role) VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
-                         "SET role = CASE WHEN excluded.role = 'lead' THEN 'lead' ELSE inspector.role END",
-                         (code, role))
-        for code in {c.inspector for c in bundle.cases if c.inspector} - set(bundle.inspectors):
-            conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (code,))
-
-        judgements_added = 0
-        held_judgements = {s: (r, e) for s, r, e in conn.execute(
-            "SELECT standard, rating, evidence FROM judgement")}
-        for sid, (rating, evidence, by, at) in bundle.judgements.items():
-            if sid in held_judgements:
-                if held_judgements[sid] != (rating, evidence):
-                    raise HmipError(f"{path}: judgements.{sid}: differs from the judgement held "
-                                    f"({held_judgements[sid][0]}); it was not overwritten")
+            case_id = conn.execute(
+                "INSERT INTO case_file (ref, inspector, profile, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (case.ref, case.inspector, json.dumps(case.profile, sort_keys=True),
+                 case.status, stamp)).lastrowid
+            cases_added += 1
+        for qid, value, note, by, at in case.answers:
+            existing = held_answers.get((case_id, qid))
+            if existing is not None:
+                # A withheld note says nothing about the note held: compare values only.
+                same = existing[0] == value if case.notes_withheld else existing[:2] == (value, note)
+                if not same:
+                    # Never overwritten: a conflict for moderation to settle.
+                    conflicts_added += add_conflict(conn, case_id, qid, existing, (value, note, by),
+                                                    source)
+                else:
+                    unchanged += 1
                 continue
-            conn.execute("INSERT INTO judgement (standard, rating, evidence, judged_by, judged_at) "
-                         "VALUES (?, ?, ?, ?, ?)", (sid, rating, evidence, by, at or now()))
-            judgements_added += 1
-
-        held_cases = {} if created else {
-            ref: (cid, profile) for cid, ref, profile in
-            conn.execute("SELECT id, ref, profile FROM case_file")}
-        held_answers = {} if not held_cases else {
-            (cid, q): (v, n, by) for cid, q, v, n, by in
-            conn.execute("SELECT case_id, question, value, note, answered_by FROM answer")}
-        source = f"{bundle.exported_by or 'unknown inspector'} ({path.name})"
-        conflicts_added = 0
-
-        rows, cases_added, unchanged = [], 0, 0
-        stamp = now()
-        for case in bundle.cases:
-            if case.ref in held_cases:
-                case_id, held_profile = held_cases[case.ref]
-                if json.loads(held_profile) != case.profile:
-                    raise HmipError(f"{path}: case {case.ref}: its profile differs from the one held; "
-                                    "it was not overwritten")
-            else:
-                case_id = conn.execute(
-                    "INSERT INTO case_file (ref, inspector, profile, status, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (case.ref, case.inspector, json.dumps(case.profile, sort_keys=True),
-                     case.status, stamp)).lastrowid
-                cases_added += 1
-            for qid, value, note, by, at in case.answers:
-                existing = held_answers.get((case_id, qid))
-                if existing is not None:
-                    # A withheld note says nothing about the note held: compare values only.
-                    same = existing[0] == value if case.notes_withheld else existing[:2] == (value, note)
-                    if not same:
-                        # Never overwritten: a conflict for moderation to settle.
-                        conflicts_added += add_conflict(conn, case_id, qid, existing, (value, note, by),
-                                                        source)
-                    else:
-                        unchanged += 1
-                    continue
-                rows.append((case_id, qid, value, note, fw.id, fw.version, by, at))
-        conn.executemany(_INSERT_ANSWER, rows)
-        if cases_added or rows or judgements_added or conflicts_added:
-            audit.log(conn, "import", bundle.exported_by, detail=(
-                f"{path.name}: {cases_added} cases, {len(rows)} answers, {judgements_added} "
-                f"judgements added; {conflicts_added} conflicts to settle"))
+            rows.append((case_id, qid, value, note, fw.id, fw.version, by, at))
+    conn.executemany(_INSERT_ANSWER, rows)
+    if cases_added or rows or judgements_added or conflicts_added:
+        audit.log(conn, "import", bundle.exported_by, detail=(
+            f"{path.name}: {cases_added} cases, {len(rows)} answers, {judgements_added} "
+            f"judgements added; {conflicts_added} conflicts to settle"))
     return ImportSummary(created, cases_added, len(rows), unchanged, judgements_added, conflicts_added)
 
 
 # --- exporting -------------------------------------------------------------------------
 
 
-def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = False,
-                exported_by: str | None = None) -> dict:
+def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = False) -> dict:
     """The whole inspection as a bundle. Evidence notes of limited-access cases are left out
     (and the case marked `notes_withheld`) unless the lead asks for them."""
     from ..store import require_inspection
@@ -407,16 +447,15 @@ def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = Fa
         },
         "cases": cases,
     }
-    return add_manifest(data, exported_by)
+    return data
 
 
 def export_bundle(conn: sqlite3.Connection, out: Path | str, *, include_restricted_notes: bool = False,
                   passphrase: str | None = None, exported_by: str | None = None) -> dict:
     """Write the inspection as a bundle to `out`, atomically, sealed if given a passphrase.
     Returns what was written."""
-    data = bundle_data(conn, include_restricted_notes=include_restricted_notes, exported_by=exported_by)
-    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    payload = text.encode("utf-8")
+    data = bundle_data(conn, include_restricted_notes=include_restricted_notes)
+    payload = bundle_bytes(data, exported_by)
     if passphrase is not None:
         from .sealing import seal
 

@@ -15,7 +15,7 @@ import resource
 import sqlite3
 import time
 
-from common import big_bundle, machine, scratch, timed
+from common import bare_insert, bare_rows, big_bundle, machine, scratch, timed
 
 from hmip_tui import store
 from hmip_tui.exchange.bundle import bundle_bytes, import_bundle
@@ -29,10 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     data = big_bundle(args.cases)
     answers = sum(len(c["answers"]) for c in data["cases"])
-    rows_cases = [(i + 1, c["ref"], c["inspector"], json.dumps(c["profile"], sort_keys=True),
-                   c["status"], data["created"]) for i, c in enumerate(data["cases"])]
-    rows_answers = [(i + 1, q, a["value"], a.get("note"), "hmip-adult-pdu", "2022.1", c["inspector"],
-                     data["created"]) for i, c in enumerate(data["cases"]) for q, a in c["answers"].items()]
+    rows_cases, rows_answers = bare_rows(data)
     ours, bare, rates = [], [], []
     with scratch() as d:
         path = d / "big.hmip.json"
@@ -41,14 +38,7 @@ def main() -> None:
         for r in range(args.rounds):
             schema_only = d / f"bare{r}.sqlite"
             conn = store.connect(schema_only)  # same schema, same settings, empty
-            def bare_insert():
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("INSERT INTO inspector (code) VALUES ('LEAD'), ('INSP2'), ('INSP3')")
-                conn.executemany("INSERT INTO case_file (id, ref, inspector, profile, status, created_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", rows_cases)
-                conn.executemany("INSERT INTO answer VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows_answers)
-                conn.execute("COMMIT")
-            bare.append(timed(bare_insert))
+            bare.append(timed(bare_insert, conn, rows_cases, rows_answers))
             target = store.connect(d / f"ours{r}.sqlite")
             ours.append(timed(import_bundle, target, path))
             start = time.perf_counter()

@@ -13,7 +13,7 @@ import argparse
 import json
 import time
 
-from common import big_bundle, machine, scratch
+from common import bare_insert, bare_rows, big_bundle, machine, scratch
 
 from hmip_tui import store
 from hmip_tui.exchange.bundle import bundle_bytes, import_bundle, import_bundles
@@ -33,18 +33,10 @@ def main() -> None:
             path = d / f"inspector{i:02d}.hmip.json"
             path.write_bytes(bundle_bytes(part, f"I{i:02d}"))
             paths.append(path)
-        rows_cases = [(i + 1, c["ref"], c["inspector"], json.dumps(c["profile"], sort_keys=True),
-                       c["status"], data["created"]) for i, c in enumerate(data["cases"])]
-        rows_answers = [(i + 1, q, a["value"], a.get("note"), "hmip-adult-pdu", "2022.1", c["inspector"],
-                         data["created"]) for i, c in enumerate(data["cases"]) for q, a in c["answers"].items()]
+        rows_cases, rows_answers = bare_rows(data)
         bare_conn = store.connect(d / "bare.sqlite")
         t = time.perf_counter()
-        bare_conn.execute("BEGIN IMMEDIATE")
-        bare_conn.execute("INSERT INTO inspector (code) VALUES ('LEAD'), ('INSP2'), ('INSP3')")
-        bare_conn.executemany("INSERT INTO case_file (id, ref, inspector, profile, status, created_at) "
-                              "VALUES (?, ?, ?, ?, ?, ?)", rows_cases)
-        bare_conn.executemany("INSERT INTO answer VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows_answers)
-        bare_conn.execute("COMMIT")
+        bare_insert(bare_conn, rows_cases, rows_answers)
         bare = time.perf_counter() - t
 
         conn = store.connect(d / "one-by-one.sqlite")

@@ -50,3 +50,25 @@ def big_bundle(cases: int, seed: int = 7) -> dict:
                 case["answers"][q.id] = {"value": q.type.options[0].id, "note": "Bench evidence."}
         case["status"] = "complete"
     return data
+
+
+def bare_rows(data: dict) -> tuple[list[tuple], list[tuple]]:
+    """The case and answer rows of a bundle, as the bare-sqlite3 baselines insert them."""
+    import json
+
+    cases = [(i + 1, c["ref"], c["inspector"], json.dumps(c["profile"], sort_keys=True),
+              c["status"], data["created"]) for i, c in enumerate(data["cases"])]
+    answers = [(i + 1, q, a["value"], a.get("note"), data["framework"]["id"], data["framework"]["version"],
+                c["inspector"], data["created"])
+               for i, c in enumerate(data["cases"]) for q, a in c["answers"].items()]
+    return cases, answers
+
+
+def bare_insert(conn, rows_cases: list[tuple], rows_answers: list[tuple]) -> None:
+    """The baseline: one transaction, executemany of the same rows, into hmip's own schema."""
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO inspector (code) VALUES ('LEAD'), ('INSP2'), ('INSP3')")
+    conn.executemany("INSERT INTO case_file (id, ref, inspector, profile, status, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", rows_cases)
+    conn.executemany("INSERT INTO answer VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows_answers)
+    conn.execute("COMMIT")

@@ -76,7 +76,8 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
     if not path.exists():
         if not create:
             raise HmipError(f"{path}: no such database")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)  # a folder of our own: the owner's alone
         # Case data are about real people: readable by the owner only, from the first byte.
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
         os.close(fd)

@@ -62,29 +62,25 @@ class HmipApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def action_dashboard(self) -> None:
-        from .screens.dashboard import DashboardScreen
+    def _show(self, module: str, name: str) -> None:
+        """Open one of the inspection's screens, unless it is already on top."""
+        from importlib import import_module
 
-        if self.framework is not None and not isinstance(self.screen, DashboardScreen):
-            self.push_screen(DashboardScreen())
+        screen_class = getattr(import_module(f".screens.{module}", __package__), name)
+        if self.framework is not None and not isinstance(self.screen, screen_class):
+            self.push_screen(screen_class())
+
+    def action_dashboard(self) -> None:
+        self._show("dashboard", "DashboardScreen")
 
     def action_judgements(self) -> None:
-        from .screens.judgements import JudgementsScreen
-
-        if self.framework is not None and not isinstance(self.screen, JudgementsScreen):
-            self.push_screen(JudgementsScreen())
+        self._show("judgements", "JudgementsScreen")
 
     def action_moderation(self) -> None:
-        from .screens.moderation import ModerationScreen
-
-        if self.framework is not None and not isinstance(self.screen, ModerationScreen):
-            self.push_screen(ModerationScreen())
+        self._show("moderation", "ModerationScreen")
 
     def action_export(self) -> None:
-        from .screens.export import ExportScreen
-
-        if self.framework is not None and not isinstance(self.screen, ExportScreen):
-            self.push_screen(ExportScreen())
+        self._show("export", "ExportScreen")
 
     def may_open(self, ref: str) -> bool:
         """Limited-access cases open only for their assigned inspectors; others are told why."""

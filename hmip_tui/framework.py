@@ -442,7 +442,10 @@ def _cache_file(raw: bytes) -> Path | None:
 
     if os.environ.get("HMIP_NO_CACHE"):
         return None
-    digest = hashlib.sha256(raw + FRAMEWORK_SCHEMA_VERSION.encode()).hexdigest()[:32]
+    # The key covers the framework, the JSON Schema it was checked against, and the checks' own
+    # version: a change to any of them means a full check again.
+    schema = (schema_dir() / FRAMEWORK_SCHEMA).read_bytes()
+    digest = hashlib.sha256(raw + schema + FRAMEWORK_SCHEMA_VERSION.encode()).hexdigest()[:32]
     return user_cache_path("hmip", appauthor=False) / "frameworks" / f"{digest}.json"
 
 

@@ -39,7 +39,8 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label in ("Standard", "Key question", "Yes", "No", "Relevant", "% Yes", "Rating"):
+        # The wording comes last: off to the right at 80 columns, filling the room at 160.
+        for label in ("Standard", "Key question", "Yes", "No", "Relevant", "% Yes", "Rating", "Wording"):
             table.add_column(label)
         self.action_refresh()
 
@@ -64,7 +65,7 @@ class DashboardScreen(Screen):
         for s in ratings.standards:
             if s.rated_by == "judgement":
                 table.add_row(f"{s.id} {s.title}", Text("team judgement", style="italic"), "", "", "", "",
-                              rating_text(s.rating))
+                              rating_text(s.rating), "")
                 continue
             if not s.key_questions:
                 continue
@@ -75,11 +76,15 @@ class DashboardScreen(Screen):
                 pct = "-" if k.percent is None else f"{whole_percent(k.percent)}%"
                 style = "bold" if k.id == s.driver else ""
                 table.add_row(f"{s.id} {s.title}" if i == 0 else "", Text(k.id, style=style),
-                              str(k.yes), str(k.no), str(k.relevant), Text(pct, style=style), rating)
+                              str(k.yes), str(k.no), str(k.relevant), Text(pct, style=style), rating,
+                              Text(k.text, style="dim"))
         cases = ratings.extra.get("cases", {})
         overall = rating_text(ratings.overall) if ratings.overall else Text(
             "not yet (" + ", ".join(ratings.unrated) + " unrated)", style="yellow")
+        mod = ratings.extra.get("moderation", {})
+        open_items = mod.get("open_conflicts", 0) + mod.get("disagreements", 0)
         self.query_one("#summary", Static).update(Text.assemble(
             ("Score ", "bold"), f"{ratings.score} / {ratings.max_score}   ",
             ("Overall ", "bold"), overall,
-            f"   Cases complete {cases.get('complete', 0)} of {cases.get('sampled', 0)}"))
+            f"   Cases complete {cases.get('complete', 0)} of {cases.get('sampled', 0)}",
+            (f"   {open_items} moderation items open (m on the case list)", "yellow") if open_items else ""))

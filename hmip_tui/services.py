@@ -48,17 +48,19 @@ def moderation_status(conn: sqlite3.Connection, framework: Framework) -> dict:
 
     pairs = moderation.pairs(conn, framework)
     readings = moderation.second_readings(conn)
+    open_conflicts = moderation.conflicts(conn)
+    apart = moderation.unsettled(pairs)
     return {
-        "open_conflicts": len(moderation.conflicts(conn)),
-        "disagreements": len(moderation.disagreements(conn, framework)),
+        "open_conflicts": len(open_conflicts),
+        "disagreements": len(apart),
         "awaiting_second_reading": sum(not r.finished for r in readings),
         "second_readings": [{"case": r.case_ref, "reader": r.reader, "finished": r.finished}
                             for r in readings],
         "conflicts": [{"id": c.id, "case": c.case_ref, "question": c.question, "held": c.held_value,
                        "held_by": c.held_by, "incoming": c.incoming_value, "incoming_by": c.incoming_by,
-                       "source": c.source} for c in moderation.conflicts(conn)],
+                       "source": c.source} for c in open_conflicts],
         "disagreement_list": [{"case": p.case_ref, "question": p.question, "first": p.first,
-                               "second": p.second} for p in moderation.disagreements(conn, framework)],
+                               "second": p.second} for p in apart],
         "agreement": {"key_questions": {k: fig(a) for k, a in by_question(framework, pairs).items()},
                       "standards": {k: fig(a) for k, a in by_standard(framework, pairs).items()}},
     }

@@ -244,8 +244,13 @@ def pairs(conn: sqlite3.Connection, framework: Framework, ref: str | None = None
     return sorted(rows, key=lambda p: (p.case_ref, order.get(p.question, 0)))
 
 
+def unsettled(all_pairs: list[Pair]) -> list[Pair]:
+    """The pairs whose readers differ and that nobody has settled yet."""
+    return [p for p in all_pairs if not p.agree and p.settled is None]
+
+
 def disagreements(conn: sqlite3.Connection, framework: Framework) -> list[Pair]:
-    return [p for p in pairs(conn, framework) if not p.agree and p.settled is None]
+    return unsettled(pairs(conn, framework))
 
 
 def settle_disagreement(conn: sqlite3.Connection, framework: Framework, ref: str, question_id: str,

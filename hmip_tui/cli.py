@@ -33,9 +33,10 @@ def one_line(message: str) -> str:
 
 
 class Context:
-    def __init__(self, db: Path, inspector: str):
+    def __init__(self, db: Path, inspector: str, db_named: bool = False):
         self.db = db
         self.inspector = inspector
+        self.db_named = db_named  # given with --db or HMIP_DB, not the hidden default
         self._conn = None
 
     @property
@@ -67,7 +68,10 @@ def cli(ctx, db, inspector):
     """Assess sampled case files for a probation inspection, rate them and export the data."""
     from .paths import current_inspector, default_database
 
-    ctx.obj = Context(db or default_database(), inspector or current_inspector())
+    import os
+
+    ctx.obj = Context(db or default_database(), inspector or current_inspector(),
+                      db_named=db is not None or bool(os.environ.get("HMIP_DB")))
     if ctx.invoked_subcommand is None:
         from .tui import run_app
 
@@ -82,9 +86,9 @@ def cli(ctx, db, inspector):
 @click.option("--framework-version", default=None)
 @pass_ctx
 def init(obj: Context, pdu, region, fieldwork_start, framework_id, framework_version):
-    """Create the inspection this database will hold."""
-    from . import store
+    """Create the inspection this database will hold, with you (--as) as its lead."""
     from .framework import load_framework
+    from .services import found_inspection
 
     if fieldwork_start:
         try:
@@ -92,10 +96,8 @@ def init(obj: Context, pdu, region, fieldwork_start, framework_id, framework_ver
         except ValueError:
             raise HmipError(f"--fieldwork-start {fieldwork_start!r} is not a date (YYYY-MM-DD)") from None
     framework = load_framework(framework_id, framework_version)
-    with store.transaction(obj.conn):
-        inspection = store.create_inspection(obj.conn, pdu=pdu, framework=framework, region=region,
-                                             fieldwork_start=fieldwork_start)
-        store.add_inspector(obj.conn, obj.inspector, "lead")
+    inspection = found_inspection(obj.conn, pdu=pdu, framework=framework, lead=obj.inspector,
+                                  region=region, fieldwork_start=fieldwork_start)
     click.echo(f"Created the inspection of {inspection.pdu} under {framework.id} {framework.version} "
                f"in {obj.db}, with {obj.inspector} as lead inspector.")
 
@@ -111,11 +113,11 @@ def sample():
               help="Leave out columns such as name or date of birth instead of refusing the file.")
 @pass_ctx
 def sample_import(obj: Context, file, drop_personal_columns):
-    """Add the sampled cases of a CSV file, all or none."""
-    from .exchange.sample_csv import import_sample
+    """Add the sampled cases of a CSV file, all or none; its inspectors join the team."""
+    from .services import import_sample
 
-    added = import_sample(obj.conn, file, obj.framework(), drop_personal=drop_personal_columns)
-    click.echo(f"Added {added} cases from {file}.")
+    added = import_sample(obj.conn, file, obj.framework(), obj.inspector, drop_personal=drop_personal_columns)
+    click.echo(f"Added {_count(added, 'case')} from {file}.")
 
 
 @cli.command()
@@ -127,11 +129,41 @@ def sample_import(obj: Context, file, drop_personal_columns):
 @pass_ctx
 def answer(obj: Context, case, question, value, note, reason):
     """Record one answer: CASE QUESTION VALUE (e.g. X123456 2.2.1 yes)."""
-    from .store import record_answer
+    from .services import record_answer
 
     saved = record_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector,
                           reason=reason)
     click.echo(f"Saved {case} {question} = {saved.value}.")
+
+
+@cli.command()
+@click.argument("case")
+@click.argument("question")
+@click.argument("text")
+@click.option("--reason", default=None, help="Why, when changing a complete case.")
+@pass_ctx
+def note(obj: Context, case, question, text, reason):
+    """Write the evidence note of an answer: CASE QUESTION TEXT."""
+    from .services import record_note
+
+    obj.framework().question(question)
+    record_note(obj.conn, case, question, text, obj.inspector, reason)
+    click.echo(f"Saved the evidence note of {case} {question}.")
+
+
+@cli.command()
+@click.argument("case")
+@click.argument("question")
+@click.option("--reason", required=True, help="Why the note must go (kept in the history).")
+@pass_ctx
+def redact(obj: Context, case, question, reason):
+    """Redact an answer's evidence note for good, every version of it (the lead only)."""
+    from .services import redact_note
+
+    obj.framework().question(question)
+    n = redact_note(obj.conn, case, question, reason, obj.inspector)
+    click.echo(f"Redacted {_count(n, 'version')} of the note of {case} {question}: the text is gone "
+               "from this database and from every bundle it writes; the history keeps that it was redacted.")
 
 
 @cli.command()
@@ -141,21 +173,24 @@ def answer(obj: Context, case, question, value, note, reason):
 @pass_ctx
 def judge(obj: Context, standard, rating, evidence):
     """Record the team's judgement on a domain-one standard (e.g. 1.1 inadequate)."""
-    from .store import record_judgement
+    from .services import record_judgement
 
-    record_judgement(obj.conn, obj.framework(), standard, rating, evidence, obj.inspector)
-    click.echo(f"Saved standard {standard}: {rating}.")
+    framework = obj.framework()
+    record_judgement(obj.conn, framework, standard, rating, evidence, obj.inspector)
+    click.echo(f"Saved the judgement on {standard} {framework.standard(standard).title}: "
+               f"{framework.band(rating).label}.")
 
 
 @cli.group()
 def bundle():
-    """Case bundles: carry cases and answers between laptops."""
+    """Case bundles: carry the inspection's history between laptops."""
 
 
 PASSPHRASE_ENV = "HMIP_BUNDLE_PASSPHRASE"
 RESTRICTED_NOTES = click.option(
     "--include-restricted-notes", is_flag=True,
-    help="Include the evidence notes of limited-access cases (the lead inspector only).")
+    help="Include the evidence notes of limited-access cases (the lead; in a bundle, also the "
+         "inspectors assigned to them, for their own cases).")
 
 
 def _passphrase(confirm: bool) -> str:
@@ -169,34 +204,27 @@ def _passphrase(confirm: bool) -> str:
     return click.prompt("Bundle passphrase", hide_input=True, confirmation_prompt=confirm)
 
 
-def _restricted_notes_allowed(obj: Context, asked: bool) -> bool:
-    from .store.access import is_lead
-
-    if asked and not is_lead(obj.conn, obj.inspector):
-        raise HmipError(f"only the lead inspector can include the notes of limited-access cases "
-                        f"({obj.inspector} is not lead)")
-    return asked
-
-
 @bundle.command("export")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write (default: exports/<pdu>-<date>.hmip.json).")
+              help="Where to write (default: beside the database, or exports/).")
 @click.option("--encrypt", is_flag=True, help="Seal the bundle with a passphrase for transit.")
 @RESTRICTED_NOTES
 @pass_ctx
 def bundle_export(obj: Context, out, encrypt, include_restricted_notes):
-    """Write every case and answer of the inspection to a bundle file."""
-    from .exchange.bundle import export_bundle
+    """Sign what you recorded since the last export, and write the whole history to a bundle."""
+    from .services import export_bundle
 
-    include = _restricted_notes_allowed(obj, include_restricted_notes)
-    out = out or _default_export(obj, ".hmip.json" + (".sealed" if encrypt else ""))
-    data = export_bundle(obj.conn, out, include_restricted_notes=include, exported_by=obj.inspector,
+    out = out or _default_export(obj, f"-{obj.inspector}.hmip.json" + (".sealed" if encrypt else ""))
+    data = export_bundle(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes,
                          passphrase=_passphrase(confirm=True) if encrypt else None)
     answers = sum(len(c["answers"]) for c in data["cases"])
     withheld = sum(1 for c in data["cases"] if c.get("notes_withheld"))
-    click.echo(f"Wrote {len(data['cases'])} cases and {answers} answers to {out}"
+    click.echo(f"Wrote {_count(len(data['history']['entries']), 'history entry', 'history entries')} "
+               f"({_count(len(data['cases']), 'case')}, {_count(answers, 'answer')} as they stand) "
+               f"to {out.resolve()}"
                + (", sealed with a passphrase" if encrypt else "")
-               + (f"; the evidence notes of {withheld} limited-access cases were left out." if withheld else "."))
+               + (f"; the evidence notes of {_count(withheld, 'limited-access case')} were left out."
+                  if withheld else "."))
 
 
 @bundle.command("import")
@@ -206,15 +234,38 @@ def bundle_import(obj: Context, files):
     """Merge bundles into this database: all checked first, then all or nothing.
 
     Asks for a sealed bundle's passphrase."""
-    from .exchange.bundle import import_bundles
+    from .services import import_bundles
 
-    summaries = import_bundles(obj.conn, list(files), passphrase=lambda: _passphrase(confirm=False))
-    for file, s in zip(files, summaries):
-        click.echo(f"Imported {file}: {s.cases_added} cases and {s.answers_added} answers added, "
-                   f"{s.answers_unchanged} answers already held"
-                   + (f", {s.conflicts_added} differing answers kept as conflicts to settle "
-                      "(hmip moderation status)" if s.conflicts_added else "")
-                   + (", inspection created." if s.created_inspection else "."))
+    summaries = import_bundles(obj.conn, list(files), obj.inspector,
+                               passphrase=lambda: _passphrase(confirm=False))
+    for s in summaries:
+        m = s.merged
+        for code, fingerprint in m.pinned:
+            click.echo(f"Pinned {code}'s key {fingerprint} (first seen in {s.source.name}).")
+        parts = [f"{_count(m.entries_added, 'history entry', 'history entries')} added",
+                 f"{m.entries_held} already held"]
+        if m.cases_added:
+            parts.append(f"{_count(m.cases_added, 'case')} new")
+        if m.conflicts_opened:
+            parts.append(f"{_count(m.conflicts_opened, 'conflict')} to settle (hmip moderation status)")
+        if m.conflicts_closed:
+            parts.append(f"{_count(m.conflicts_closed, 'conflict')} settled")
+        if m.notes_not_kept:
+            parts.append(f"{_count(m.notes_not_kept, 'note')} of limited-access cases {obj.inspector} "
+                         "may not open not kept")
+        click.echo(f"Imported {s.source}: " + ", ".join(parts)
+                   + (", inspection created." if m.created_inspection else "."))
+        if not s.signed:
+            click.echo(f"  {s.source.name} is an unsigned hmip-bundle/1 file: its answers merged, and no "
+                       "role was taken from it.")
+    from .services import is_lead, team_members
+
+    if summaries and summaries[0].merged.created_inspection and not any(
+            m["role"] == "lead" for m in team_members(obj.conn)):
+        click.echo("No one is lead of this copy: the lead's signed bundle brings the team, or make "
+                   f"yourself lead of it with hmip team add {obj.inspector} --role lead.")
+    elif summaries and summaries[0].merged.created_inspection and not is_lead(obj.conn, obj.inspector):
+        click.echo(f"Joined the inspection as {obj.inspector}; hmip team lists who is who.")
 
 
 @cli.command()
@@ -238,52 +289,54 @@ def export():
 
 
 def _default_export(obj: Context, suffix: str) -> Path:
+    """Beside a database named with --db; in exports/ under the working folder for the default
+    database, which lives in the hidden user data folder."""
     from .paths import exports_dir
-    from .store import require_inspection
+    from .services import require_inspection
 
-    return exports_dir() / f"{_slug(require_inspection(obj.conn).pdu)}-{date.today()}{suffix}"
+    folder = obj.db.parent if obj.db_named else exports_dir()
+    return folder / f"{_slug(require_inspection(obj.conn).pdu)}-{date.today()}{suffix}"
 
 
 @export.command("workbook")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write (default: exports/<pdu>-<date>.xlsx).")
+              help="Where to write (default: beside the database, or exports/).")
 @RESTRICTED_NOTES
 @pass_ctx
 def export_workbook(obj: Context, out, include_restricted_notes):
     """Write the data workbook (Excel): ratings, key questions, prompts, breakdowns, cases."""
-    from .exchange.workbook import write_workbook
+    from .services import export_workbook as write
 
-    include = _restricted_notes_allowed(obj, include_restricted_notes)
     out = out or _default_export(obj, ".xlsx")
-    written = write_workbook(obj.conn, out, include_restricted_notes=include)
-    click.echo(f"Wrote the data workbook of {written['cases']} cases to {out}.")
+    written = write(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes)
+    click.echo(f"Wrote the data workbook of {_count(written['cases'], 'case')} to {Path(out).resolve()}.")
 
 
 @export.command("csv")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write (default: exports/<pdu>-<date>-answers.csv).")
+              help="Where to write (default: beside the database, or exports/).")
 @RESTRICTED_NOTES
 @pass_ctx
 def export_csv(obj: Context, out, include_restricted_notes):
     """Write every answer as one long CSV, with the case profile on each row."""
-    from .exchange.answers_csv import write_answers_csv
+    from .services import export_answers_csv
 
-    include = _restricted_notes_allowed(obj, include_restricted_notes)
     out = out or _default_export(obj, "-answers.csv")
-    rows = write_answers_csv(obj.conn, out, include_restricted_notes=include)
-    click.echo(f"Wrote {rows} answers to {out}.")
+    rows = export_answers_csv(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes)
+    click.echo(f"Wrote {_count(rows, 'answer')} to {Path(out).resolve()}.")
 
 
 @cli.command()
 @click.option("--cases", default=60, show_default=True, help="How many synthetic cases.")
 @pass_ctx
 def demo(obj: Context, cases):
-    """Create a demo inspection of synthetic cases in an empty database."""
+    """Create a demo inspection of synthetic cases in an empty database, with you as lead."""
     from .framework import load_framework
     from .services import create_demo
 
-    added = create_demo(obj.conn, load_framework(), cases)
-    click.echo(f"Created a demo inspection of {added} synthetic cases in {obj.db}.")
+    added = create_demo(obj.conn, load_framework(), cases, lead=obj.inspector)
+    click.echo(f"Created a demo inspection of {_count(added, 'synthetic case')} in {obj.db}, "
+               f"with {obj.inspector} as lead inspector.")
 
 
 @cli.group()
@@ -297,10 +350,59 @@ def case():
 @pass_ctx
 def case_grant(obj: Context, ref, inspector):
     """Assign another inspector to a limited-access case (the lead inspector only)."""
-    from .store.access import grant
+    from .services import grant_access
 
-    grant(obj.conn, ref, inspector, obj.inspector)
+    grant_access(obj.conn, ref, inspector, obj.inspector)
     click.echo(f"{inspector} can now open case {ref}.")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the team as JSON.")
+@click.pass_context
+def team(ctx, as_json):
+    """The team: codes, roles and the keys this inspection knows (hmip team alone lists it)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .services import team_members
+
+    obj = ctx.find_object(Context)
+    obj.framework()
+    members = team_members(obj.conn)
+    if as_json:
+        click.echo(json.dumps(members, indent=2))
+        return
+    if not members:
+        click.echo("No team yet: the lead's bundle brings it.")
+    for m in members:
+        click.echo(f"{m['code']:<12} {m['role']:<10} key {m['key'] or 'not seen yet'}")
+
+
+@team.command("add")
+@click.argument("code")
+@click.option("--role", type=click.Choice(["inspector", "lead"]), default="inspector", show_default=True)
+@pass_ctx
+def team_add(obj: Context, code, role):
+    """Add an inspector to the team, or change their role (the lead only)."""
+    from .services import add_to_team
+
+    obj.framework()
+    changed = add_to_team(obj.conn, code, role, obj.inspector)
+    click.echo(f"{code} is {'now' if changed else 'already'} on the team as {role}.")
+
+
+@team.command("rekey")
+@click.argument("code")
+@click.argument("bundle_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def team_rekey(obj: Context, code, bundle_file):
+    """Re-pin CODE's key for a new or lost laptop (the lead only): to the key that signed
+    BUNDLE_FILE, or, with none, to the next key seen signing for CODE."""
+    from .services import rekey
+
+    obj.framework()
+    fingerprint = rekey(obj.conn, code, obj.inspector, bundle_file, passphrase=lambda: _passphrase(confirm=False))
+    click.echo(f"Re-pinned {code}'s key to {fingerprint}." if fingerprint else
+               f"Unpinned {code}'s key: the next key seen signing for {code} will be pinned.")
 
 
 @cli.group()
@@ -315,39 +417,52 @@ def moderation_status_cmd(obj: Context, as_json):
     """Open conflicts, disagreements, cases awaiting second reading, and agreement figures."""
     from .services import moderation_status
 
-    status = moderation_status(obj.conn, obj.framework())
+    status = moderation_status(obj.conn, obj.framework(), obj.inspector)
     if as_json:
         click.echo(json.dumps(status, indent=2))
         return
-    click.echo(f"Open import conflicts: {status['open_conflicts']}")
+    click.echo(f"Open conflicts: {status['open_conflicts']}")
     for c in status["conflicts"]:
-        click.echo(f"  #{c['id']} {c['case']} {c['question']}: held {c['held']} ({c['held_by']}), "
-                   f"imported {c['incoming']} from {c['source']}")
+        where = f"#{c['id']} {c['case'] or 'standard'} {c.get('question', '')}".rstrip()
+        if c.get("withheld"):
+            click.echo(f"  {where}: a limited-access case you may not open")
+        else:
+            said = "; ".join(f"{h['value']} ({h['by'] or 'unknown'})" for h in c["heads"])
+            click.echo(f"  {where} ({c['kind']}): {said}")
     click.echo(f"Second readings: {len(status['second_readings'])}, awaiting "
                f"{status['awaiting_second_reading']}")
     click.echo(f"Disagreements to settle: {status['disagreements']}")
     for d in status["disagreement_list"]:
-        click.echo(f"  {d['case']} {d['question']}: first {d['first']}, second {d['second']}")
+        click.echo(f"  {d['case']} {d['question']}: " + ("a limited-access case you may not open"
+                                                          if d.get("withheld") else
+                                                          f"first {d['first']}, second {d['second']}"))
     for sid, a in status["agreement"]["standards"].items():
         if a["n"]:
             kappa = "undefined" if a["kappa"] is None else f"{a['kappa']:.2f}"
-            click.echo(f"Agreement {sid}: {a['agreed']} of {a['n']} ({a['percent']:.0f}%), kappa {kappa}")
+            click.echo(f"Agreement {sid}: {a['agreed']} of {a['n']} ({a['percent']:.0f}%), kappa {kappa}, "
+                       f"PABAK {a['pabak']:.2f}, AC1 {a['ac1']:.2f}")
 
 
 @moderation.command("pick")
 @click.option("--readers", required=True, help="Second readers' codes, comma-separated.")
-@click.option("--share", default=0.1, show_default=True, help="Share of the other cases, at random.")
+@click.option("--share", type=float, default=None,
+              help="Share of the other cases, at random (default: the framework's).")
 @click.option("--seed", default=1, show_default=True, help="Seed for the random share.")
 @pass_ctx
 def moderation_pick(obj: Context, readers, share, seed):
-    """Pick cases for second reading: every high or very high RoSH case plus a random share."""
-    from .store.moderation import pick_second_readings
+    """Pick cases for second reading: those the framework always picks, plus a random share."""
+    from .services import pick_second_readings
 
-    picked = pick_second_readings(obj.conn, [r.strip() for r in readers.split(",") if r.strip()],
+    picked = pick_second_readings(obj.conn, obj.framework(), [r.strip() for r in readers.split(",") if r.strip()],
                                   share, seed, obj.inspector)
-    for ref, reader in picked:
+    for ref, reader in picked.assigned:
         click.echo(f"{ref} -> {reader}")
-    click.echo(f"Picked {len(picked)} cases for second reading.")
+    click.echo(f"Picked {_count(len(picked.assigned), 'case')} for second reading.")
+    if picked.not_ready:
+        click.echo(f"Not yet ({_count(len(picked.not_ready), 'case')} with key questions unanswered): "
+                   + ", ".join(picked.not_ready))
+    if picked.no_reader:
+        click.echo(f"No reader may read {', '.join(picked.no_reader)} (their own case, or limited access).")
 
 
 @moderation.command("assign")
@@ -355,10 +470,10 @@ def moderation_pick(obj: Context, readers, share, seed):
 @click.argument("reader")
 @pass_ctx
 def moderation_assign(obj: Context, case, reader):
-    """Pick one case for second reading by READER."""
-    from .store.moderation import assign_second_reading
+    """Pick one case for second reading by READER (the lead only)."""
+    from .services import assign_second_reading
 
-    assign_second_reading(obj.conn, case, reader, obj.inspector)
+    assign_second_reading(obj.conn, obj.framework(), case, reader, obj.inspector)
     click.echo(f"Case {case} is with {reader} for second reading.")
 
 
@@ -370,7 +485,7 @@ def moderation_assign(obj: Context, case, reader):
 @pass_ctx
 def moderation_read(obj: Context, case, question, value, note):
     """As the second reader, judge one key question blind."""
-    from .store.moderation import record_second_answer
+    from .services import record_second_answer
 
     record_second_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector)
     click.echo(f"Saved the second reading of {case} {question} = {value}.")
@@ -381,11 +496,12 @@ def moderation_read(obj: Context, case, question, value, note):
 @pass_ctx
 def moderation_finish(obj: Context, case):
     """Finish a second reading; the two readings can then be compared."""
-    from .store.moderation import finish_second_reading, pairs
+    from .services import agreement_pairs, finish_second_reading
 
     finish_second_reading(obj.conn, obj.framework(), case, obj.inspector)
-    differ = [p for p in pairs(obj.conn, obj.framework(), case) if not p.agree]
-    click.echo(f"Finished the second reading of {case}: {len(differ)} key questions judged differently.")
+    differ = [p for p in agreement_pairs(obj.conn, obj.framework(), case) if not p.agree]
+    click.echo(f"Finished the second reading of {case}: "
+               f"{_count(len(differ), 'key question')} judged differently.")
 
 
 @moderation.command("settle")
@@ -393,17 +509,20 @@ def moderation_finish(obj: Context, case):
 @click.argument("question_or_value")
 @click.argument("value", required=False)
 @click.option("--reason", required=True, help="Why this is the final judgement.")
+@click.option("--note", default=None, help="The evidence note to keep (default: the one given with that value).")
 @pass_ctx
-def moderation_settle(obj: Context, case_or_conflict, question_or_value, value, reason):
+def moderation_settle(obj: Context, case_or_conflict, question_or_value, value, reason, note):
     """Settle a conflict (ID VALUE) or a disagreement (CASE QUESTION VALUE), with a reason."""
-    from .store.moderation import settle_conflict, settle_disagreement
+    from .services import settle_conflict, settle_disagreement
 
     if value is None:
-        if not case_or_conflict.lstrip("#").isdigit():
+        number = case_or_conflict.lstrip("#")
+        if not number.isdigit() or len(number) > 18:
             raise HmipError("give a conflict number and a value, or a case, a question and a value")
-        settle_conflict(obj.conn, obj.framework(), int(case_or_conflict.lstrip("#")), question_or_value,
-                        reason, obj.inspector)
-        click.echo(f"Settled conflict {case_or_conflict}: {question_or_value}.")
+        settled = settle_conflict(obj.conn, obj.framework(), int(number), question_or_value,
+                                  reason, obj.inspector, note=note)
+        click.echo(f"Settled conflict #{settled.id} ({settled.case_ref or 'standard'} {settled.field}): "
+                   f"{question_or_value}.")
     else:
         settle_disagreement(obj.conn, obj.framework(), case_or_conflict, question_or_value, value,
                             reason, obj.inspector)
@@ -414,10 +533,10 @@ def moderation_settle(obj: Context, case_or_conflict, question_or_value, value, 
 @click.argument("case")
 @pass_ctx
 def moderation_lock(obj: Context, case):
-    """Mark a complete case moderated: locked against further change."""
-    from .store.moderation import mark_moderated
+    """Mark a complete case moderated: locked against further change (the lead only)."""
+    from .services import lock_case
 
-    mark_moderated(obj.conn, obj.framework(), case, obj.inspector)
+    lock_case(obj.conn, obj.framework(), case, obj.inspector)
     click.echo(f"Case {case} is moderated and locked.")
 
 
@@ -426,10 +545,10 @@ def moderation_lock(obj: Context, case):
 @click.option("--reason", required=True)
 @pass_ctx
 def moderation_reopen(obj: Context, case, reason):
-    """Reopen a moderated case, with a reason (logged)."""
-    from .store.moderation import reopen
+    """Reopen a moderated case, with a reason (the lead only; in the history)."""
+    from .services import reopen_case
 
-    reopen(obj.conn, case, reason, obj.inspector)
+    reopen_case(obj.conn, case, reason, obj.inspector)
     click.echo(f"Case {case} is reopened.")
 
 
@@ -437,25 +556,29 @@ def moderation_reopen(obj: Context, case, reason):
 @click.argument("case", required=False)
 @pass_ctx
 def audit(obj: Context, case):
-    """The audit trail: every change to an answer or judgement, oldest first."""
-    from .store.audit import trail
+    """The audit trail: the history of the inspection (or one case), oldest first."""
+    from .services import audit_trail
 
     obj.framework()
-    for e in trail(obj.conn, case):
-        change = f"{e.old_value} -> {e.new_value}" if (e.old_value or e.new_value) else ""
+    shown = audit_trail(obj.conn, case, obj.inspector)
+    for e in shown.lines:
+        change = f"{e.old_value or '-'} -> {e.new_value}" if e.new_value else ""
         parts = [e.at, e.by or "-", e.kind, e.case_ref or "", e.question or "", change,
                  f"reason: {e.reason}" if e.reason else "", e.detail or ""]
-        click.echo("  ".join(p for p in parts if p))
+        click.echo(one_line("  ".join(p for p in parts if p)))
+    if shown.withheld:
+        click.echo(f"({_count(shown.withheld, 'entry', 'entries')} of limited-access cases "
+                   f"{obj.inspector} may not open are not shown.)")
 
 
 @cli.command()
 @pass_ctx
 def backup(obj: Context):
     """Copy the database now into backups/ beside it (SQLite's backup API)."""
-    from .store.backups import make_backup
+    from .services import backup_now
 
-    made = make_backup(obj.conn, obj.db, "by-hand")
-    click.echo(f"Backed up {obj.db} to {made}.")
+    made = backup_now(obj.conn, obj.db)
+    click.echo(f"Backed up {obj.db} to {Path(made).resolve()}.")
 
 
 @cli.command()
@@ -464,13 +587,11 @@ def backup(obj: Context):
 @pass_ctx
 def restore(obj: Context, file, yes):
     """Replace the database with a backup, after checking the backup's integrity."""
-    from .store.backups import restore as restore_file
-    from .store.database import APPLICATION_ID
-    from .store.migrations import SCHEMA_VERSION
+    from .services import restore_backup
 
     if not yes and sys.stdin.isatty():
         click.confirm(f"Replace {obj.db} with {file}? The current file is backed up first.", abort=True)
-    kept = restore_file(file, obj.db, APPLICATION_ID, SCHEMA_VERSION)
+    kept = restore_backup(file, obj.db)
     click.echo(f"Restored {obj.db} from {file}." + (f" The replaced database was kept as {kept}." if kept else ""))
 
 
@@ -489,6 +610,10 @@ def framework_check(file):
     kqs = sum(len(s.key_questions) for s in fw.standards)
     click.echo(f"{file}: framework {fw.id} {fw.version} is valid: {len(fw.standards)} standards, "
                f"{kqs} key questions, {len(fw.questions)} questions in all.")
+
+
+def _count(n: int, thing: str, plural: str | None = None) -> str:
+    return f"{n} {thing if n == 1 else plural or thing + 's'}"
 
 
 def _slug(text: str) -> str:

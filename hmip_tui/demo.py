@@ -12,9 +12,10 @@ import random
 import uuid
 
 from .framework import Framework, Question
-from .store.inspections import now
 
 DEMO_PDU = "Demo PDU (synthetic cases)"
+# When the synthetic answers were given: in the demo's fieldwork week, the same on every run.
+DEMO_FIELDWORK_DAY = "2022-08-05T16:00:00.000+00:00"
 INSPECTORS = {"LEAD": "lead", "INSP2": "inspector", "INSP3": "inspector"}
 
 _WEIGHTS = {
@@ -77,13 +78,13 @@ def _answer_prompt(rng: random.Random, q: Question, quality: float) -> str:
     return "yes" if good else "no"
 
 
-def demo_bundle(framework: Framework, cases: int = 60, seed: int = 2022) -> dict:
-    """A bundle (as a dict) of synthetic cases under `framework`."""
+def demo_bundle(framework: Framework, cases: int = 60, seed: int = 2022, lead: str = "LEAD") -> dict:
+    """A bundle (as a dict) of synthetic cases under `framework`, a third of them read by `lead`."""
     rng = random.Random(seed)
     refs: set[str] = set()
     while len(refs) < cases:
         refs.add(f"X{rng.randrange(100000, 999999)}")
-    codes = list(INSPECTORS)
+    codes = [lead, *(c for c in INSPECTORS if c not in (lead, "LEAD"))][:3]
     out_cases = []
     for n, ref in enumerate(sorted(refs)):
         profile = _profile(rng, f"2022-0{1 + n % 2}-{1 + n % 28:02d}")
@@ -111,13 +112,13 @@ def demo_bundle(framework: Framework, cases: int = 60, seed: int = 2022) -> dict
     judged = [s for s in framework.standards if s.rated_by == "judgement"]
     return {
         "format": "hmip-bundle/1",
-        "created": now(),
+        "created": DEMO_FIELDWORK_DAY,
         "framework": {"id": framework.id, "version": framework.version},
         "inspection": {"uid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                        "pdu": DEMO_PDU, "region": "Demo region", "fieldwork_start": "2022-08-01"},
-        "inspectors": INSPECTORS,
+        "inspectors": {c: ("lead" if c == lead else "inspector") for c in codes},
         "judgements": {s.id: {"rating": "requires_improvement",
-                              "evidence": f"Demo judgement on {s.title.lower()}.", "by": "LEAD"}
+                              "evidence": f"Demo judgement on {s.title.lower()}.", "by": lead}
                        for s in judged},
         "cases": out_cases,
     }

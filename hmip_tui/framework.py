@@ -173,6 +173,17 @@ class Comparison:
     reference: str
 
 
+@dataclass(frozen=True, slots=True)
+class SecondReadingRule:
+    """Which cases moderation always second-reads, and what share of the rest by default."""
+
+    conditions: tuple[Condition, ...]  # any one holding picks the case
+    share: float
+
+    def always(self, profile: dict) -> bool:
+        return any(c.holds(profile) for c in self.conditions)
+
+
 @dataclass(frozen=True)
 class Framework:
     id: str
@@ -189,6 +200,7 @@ class Framework:
     comparisons: tuple[Comparison, ...]
     standards: tuple[Standard, ...]
     questions: dict[str, Question] = field(repr=False)
+    second_reading: SecondReadingRule = SecondReadingRule((), 0.1)
 
     @property
     def rated_standards(self) -> tuple[Standard, ...]:
@@ -409,6 +421,11 @@ def parse_framework(data: dict, source: Path, *, checked: bool = False) -> Frame
             tuple(Group(gr["id"], gr["label"], frozenset(gr["values"])) for gr in g["groups"]),
         )
 
+    reading = data.get("moderation", {}).get("second_reading", {})
+    check_condition(reading.get("always"), "moderation.second_reading")
+    second_reading = SecondReadingRule(
+        _conditions(reading.get("always"), None, "moderation.second_reading"), float(reading.get("share", 0.1)))
+
     fw = Framework(
         id=data["id"], version=str(data["version"]), title=data["title"], path=source,
         bands=bands, overall_edges=overall,
@@ -417,7 +434,7 @@ def parse_framework(data: dict, source: Path, *, checked: bool = False) -> Frame
         breakdowns=tuple(data.get("breakdowns", ())),
         comparisons=tuple(Comparison(c["by"], c["group"], c["reference"])
                           for c in data.get("comparisons", ())),
-        standards=tuple(standards), questions=ordered,
+        standards=tuple(standards), questions=ordered, second_reading=second_reading,
     )
     for bi, b in enumerate(fw.breakdowns):
         if b not in groupings and b not in field_options:
@@ -450,7 +467,7 @@ def _cache_file(raw: bytes) -> Path | None:
 
 
 # Bump when the checks in parse_framework change, so cached frameworks are checked again.
-FRAMEWORK_SCHEMA_VERSION = "1"
+FRAMEWORK_SCHEMA_VERSION = "2"
 
 
 def load_framework_file(path: Path | str) -> Framework:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Signing keys and the default database live in the user data folder: the tests get their own,
+# so a run never touches the keys of whoever runs it.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="hmip-test-data-")
+os.environ.pop("HMIP_KEYS", None)
 
 from report_cases import report_bundle  # noqa: E402
 
@@ -49,7 +55,7 @@ def db(tmp_path) -> Path:
 
 @pytest.fixture
 def report_bundle_file(tmp_path) -> Path:
-    from hmip_tui.exchange.bundle import bundle_bytes
+    from hmip_tui.exchange.bundle_v1 import bundle_bytes
 
     path = tmp_path / "hfkcw.hmip.json"
     path.write_bytes(bundle_bytes(report_bundle(), "LF"))
@@ -58,7 +64,9 @@ def report_bundle_file(tmp_path) -> Path:
 
 @pytest.fixture
 def report_db(db, report_bundle_file) -> Path:
+    """The report's 41 cases, from an unsigned (version 1) bundle; LF founds the team."""
     run_hmip("bundle", "import", str(report_bundle_file), db=db, check=True)
+    run_hmip("team", "add", "LF", "--role", "lead", db=db, check=True)
     return db
 
 

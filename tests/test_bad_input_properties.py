@@ -19,7 +19,7 @@ from conftest import db_content, run_hmip
 from report_cases import report_bundle
 
 from hmip_tui.cli import cli
-from hmip_tui.exchange.bundle import bundle_bytes
+from hmip_tui.exchange.bundle_v1 import bundle_bytes
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -36,21 +36,22 @@ def test_exported_bundle_matches_its_published_schema(demo_db, tmp_path):
 def test_importing_the_same_bundle_twice_changes_nothing(report_db, report_bundle_file):
     before = db_content(report_db)
     result = run_hmip("bundle", "import", str(report_bundle_file), db=report_db, check=True)
-    assert "0 cases and 0 answers added" in result.stdout
+    assert "0 history entries added" in result.stdout
     assert db_content(report_db) == before
 
 
 def test_a_differing_answer_is_never_overwritten_but_kept_as_a_conflict(report_db, report_bundle_file, tmp_path):
-    from hmip_tui.exchange.bundle import bundle_bytes
+    from hmip_tui.exchange.bundle_v1 import bundle_bytes
 
     data = json.loads(report_bundle_file.read_text())
     case = data["cases"][0]
     held = case["answers"]["2.2.1"]["value"]
     case["answers"]["2.2.1"]["value"] = "no" if held == "yes" else "yes"
+    case["answers"]["2.2.1"]["at"] = "2022-08-06T09:00:00.000+00:00"  # given after the held one
     changed = tmp_path / "changed.hmip.json"
     changed.write_bytes(bundle_bytes(data, "I2"))
     result = run_hmip("bundle", "import", str(changed), db=report_db, check=True)
-    assert "1 differing answers kept as conflicts to settle" in result.stdout
+    assert "1 conflict to settle" in result.stdout
     page = json.loads(run_hmip("rate", "--json", db=report_db, check=True).stdout)
     assert page["moderation"]["open_conflicts"] == 1
     import sqlite3
@@ -64,13 +65,17 @@ def test_a_differing_answer_is_never_overwritten_but_kept_as_a_conflict(report_d
 
 
 def test_new_answers_to_held_cases_are_merged(report_db, report_bundle_file, tmp_path):
-    from hmip_tui.exchange.bundle import bundle_bytes
+    from hmip_tui.exchange.bundle_v1 import bundle_bytes
 
     data = json.loads(report_bundle_file.read_text())
     data["cases"][0]["answers"]["2.2.1.a"] = {"value": "yes", "by": "I2"}
     extra = tmp_path / "extra.hmip.json"
     extra.write_bytes(bundle_bytes(data, "I2"))
-    assert "0 cases and 1 answers added" in run_hmip("bundle", "import", str(extra), db=report_db, check=True).stdout
+    before = next(p for p in _rate(report_db)["prompts"] if p["id"] == "2.2.1.a")
+    result = run_hmip("bundle", "import", str(extra), db=report_db, check=True)
+    assert "1 history entry added" in result.stdout and "cases new" not in result.stdout
+    after = next(p for p in _rate(report_db)["prompts"] if p["id"] == "2.2.1.a")
+    assert (after["yes"], after["relevant"]) == (before["yes"] + 1, before["relevant"] + 1)
 
 
 def test_another_inspections_bundle_is_refused(report_db, tmp_path):
@@ -84,7 +89,10 @@ def test_another_inspections_bundle_is_refused(report_db, tmp_path):
     assert db_content(report_db) == before
 
 
-def test_default_export_lands_under_exports(report_db, tmp_path):
-    result = run_hmip("bundle", "export", db=report_db, cwd=tmp_path, check=True)
-    files = list((tmp_path / "exports").glob("hammersmith-*.hmip.json"))
-    assert len(files) == 1 and "41 cases" in result.stdout
+def test_default_export_lands_beside_a_database_named_with_db(report_db, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_hmip("bundle", "export", db=report_db, cwd=elsewhere, check=True)
+    files = list(report_db.parent.glob("hammersmith-*-LF.hmip.json"))
+    assert len(files) == 1 and "41 cases" in result.stdout and str(files[0].resolve()) in result.stdout
+    assert not (elsewhere / "exports").exists()

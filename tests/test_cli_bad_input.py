@@ -88,12 +88,12 @@ def test_commands_before_init_say_what_to_do(db):
     (lambda t: t[: len(t) // 2], "not valid JSON at line"),
     (lambda t: t.replace('"2.2.1":', '"2.2.9":', 1), "answers.2.2.9: unknown question"),
     (lambda t: t.replace('"value": "no"', '"value": "nah"', 1), "is not an answer (use one of: no, yes)"),
-    (lambda t: t.replace('"hmip-bundle/1"', '"hmip-bundle/9"'), "format: expected 'hmip-bundle/1'"),
+    (lambda t: t.replace('"hmip-bundle/1"', '"hmip-bundle/9"'), "written in format hmip-bundle/9, which this hmip"),
     (lambda t: t.replace('"ref": "HF0002"', '"ref": "HF0001"'), "this case reference is given twice"),
     (lambda t: t.replace('"version": "2022.1"', '"version": "1999.1"'), "no framework hmip-adult-pdu 1999.1"),
 ])
 def test_a_bad_bundle_is_refused_whole(report_db, report_bundle_file, tmp_path, mangle, message):
-    from hmip_tui.exchange.bundle import bundle_bytes
+    from hmip_tui.exchange.bundle_v1 import bundle_bytes
 
     text = mangle(report_bundle_file.read_text())
     try:  # re-stamped, as a faulty exporter would, so the checks behind the checksum are reached

@@ -13,9 +13,10 @@ from conftest import db_content, run_hmip
 from report_cases import report_bundle
 
 from hmip_tui.agreement import agreement
-from hmip_tui.exchange.bundle import bundle_bytes
+from hmip_tui.exchange.bundle_v1 import bundle_bytes
 from hmip_tui.services import open_database
 from hmip_tui.tui.app import HmipApp
+from hmip_tui.tui.screens.confirm import ConfirmScreen
 from hmip_tui.tui.screens.moderation import ModerationScreen
 from hmip_tui.tui.screens.note import NoteScreen
 from hmip_tui.tui.screens.second_reading import SecondReadingScreen
@@ -32,7 +33,9 @@ def _bundle(tmp_path, name, inspector, refs, edit=None):
 
 
 def _flip(case, qid):
+    """Another reading of the same question, given after the first."""
     case["answers"][qid]["value"] = "no" if case["answers"][qid]["value"] == "yes" else "yes"
+    case["answers"][qid]["at"] = "2022-08-08T10:00:00.000+00:00"
 
 
 def _answer(db, ref, qid):
@@ -54,6 +57,7 @@ def three_bundles(tmp_path):
     def third_edit(c):
         _flip(c["HF0016"], "2.3.1")  # the same difference as I3's: one conflict, not two
         c["HF0001"]["answers"]["2.2.1"]["note"] = "A different evidence note."
+        c["HF0001"]["answers"]["2.2.1"]["at"] = "2022-08-08T11:00:00.000+00:00"
     third = _bundle(tmp_path, "i4", "I4", ["HF0001", "HF0016"], third_edit)
     return first, second, third
 
@@ -82,6 +86,10 @@ def test_three_inspectors_bundles_merge_without_overwriting(db, three_bundles):
 def test_settling_a_conflict_needs_a_reason_and_is_audited(db, three_bundles):
     for bundle in three_bundles:
         run_hmip("bundle", "import", str(bundle), db=db, check=True)
+    conflict = _status(db)["conflicts"][0]
+    refused = run_hmip("moderation", "settle", str(conflict["id"]), "yes", "--reason", "x", db=db)
+    assert refused.returncode == 1 and "only the lead inspector can settle" in refused.stderr
+    run_hmip("team", "add", "LF", "--role", "lead", db=db, check=True)
     conflict = next(c for c in _status(db)["conflicts"] if c["case"] == "HF0020")
     refused = run_hmip("moderation", "settle", str(conflict["id"]), conflict["incoming"], "--reason", " ", db=db)
     assert refused.returncode == 1 and "needs a reason" in refused.stderr
@@ -92,6 +100,9 @@ def test_settling_a_conflict_needs_a_reason_and_is_audited(db, three_bundles):
     trail = run_hmip("audit", "HF0020", db=db, check=True).stdout
     assert "settle" in trail and "Second look at the plan" in trail
     before = db_content(db)
+    for bundle in three_bundles:  # re-import anything: the settlement stands
+        run_hmip("bundle", "import", str(bundle), db=db, check=True)
+    assert _status(db)["open_conflicts"] == 2
     run_hmip("bundle", "import", str(three_bundles[1]), db=db, check=True)  # re-import: still nothing
     assert db_content(db) == before
 
@@ -135,8 +146,24 @@ def test_kappa_and_agreement_against_a_worked_example():
     assert agreement([("Y", "N"), ("N", "Y")]).kappa == -1
 
 
+def test_pabak_and_ac1_stay_sensible_where_kappa_collapses():
+    # 13 second-read cases, Yes rare: the readers agree on 12, both say No on 11 and Yes on 1.
+    # pe = (2/13)(1/13) + (11/13)(12/13) = 134/169, po = 12/13, so kappa = 0.63; with one
+    # Yes fewer it collapses to 0 though agreement is 12 of 13. PABAK = 2 po - 1 = 11/13.
+    pairs = [("no", "no")] * 11 + [("yes", "yes"), ("yes", "no")]
+    a = agreement(pairs)
+    assert a.pabak == Fraction(11, 13)
+    collapsed = agreement([("no", "no")] * 12 + [("yes", "no")])
+    assert collapsed.kappa == 0 and collapsed.pabak == Fraction(11, 13)
+    # AC1: pi(yes) = 1/26, pi(no) = 25/26; pe1 = 2 * (1/26)(25/26) = 25/338.
+    assert collapsed.ac1 == (Fraction(12, 13) - Fraction(25, 338)) / (1 - Fraction(25, 338))
+
+
 def test_second_reading_agreement_figures_come_through_the_command(report_db):
     refs = ["HF0001", "HF0002"]
+    run_hmip("team", "add", "I9", db=report_db, check=True)
+    refused = run_hmip("moderation", "assign", refs[0], "I9", db=report_db, inspector="I9")
+    assert refused.returncode == 1 and "only the lead inspector can assign" in refused.stderr
     for ref in refs:
         run_hmip("moderation", "assign", ref, "I9", db=report_db, check=True)
     kqs = ["2.1.1", "2.2.1", "2.2.2", "2.2.3", "2.3.1", "2.3.2", "2.3.3", "2.4.1", "2.4.2", "2.4.3",
@@ -152,6 +179,11 @@ def test_second_reading_agreement_figures_come_through_the_command(report_db):
     assert (assessment["n"], assessment["agreed"]) == (6, 4)
     assert status["agreement"]["key_questions"]["2.2.2"]["agreed"] == 0
     assert status["disagreements"] == 2
+    for ref in refs:  # settling leaves the figures as read
+        run_hmip("moderation", "settle", ref, "2.2.2", _answer(report_db, ref, "2.2.2")[0], "--reason",
+                 "The first reading stands.", db=report_db, check=True)
+    after = _status(report_db)
+    assert after["disagreements"] == 0 and after["agreement"] == status["agreement"]
 
 
 def test_reasons_locks_and_the_append_only_trail(report_db):
@@ -166,13 +198,18 @@ def test_reasons_locks_and_the_append_only_trail(report_db):
              db=report_db, check=True)
     trail = run_hmip("audit", db=report_db, check=True).stdout
     assert "Read the OASys again." in trail and "New information from the police." in trail
+    run_hmip("bundle", "export", "--out", str(report_db.with_name("signed.json")), db=report_db, check=True)
     conn = sqlite3.connect(report_db)
-    for sql in ("UPDATE audit SET reason = 'rewritten'", "DELETE FROM audit"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    for sql in ("UPDATE entry SET value = 'yes'", "DELETE FROM entry",
+                "REPLACE INTO entry SELECT * FROM entry WHERE seq = 1",
+                "INSERT OR REPLACE INTO entry SELECT * FROM entry WHERE seq = 1",
+                "UPDATE batch SET signer = 'X'", "UPDATE text SET body = 'rewritten'", "DELETE FROM text"):
+        with pytest.raises(sqlite3.IntegrityError):
             conn.execute(sql)
 
 
 async def test_second_read_blind_settle_with_a_reason_and_find_it_in_the_trail(report_db):
+    run_hmip("team", "add", "I9", db=report_db, check=True)
     run_hmip("moderation", "assign", "HF0003", "I9", db=report_db, check=True)
     app = HmipApp(open_database(report_db), report_db, "I9")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -191,10 +228,21 @@ async def test_second_read_blind_settle_with_a_reason_and_find_it_in_the_trail(r
             differ = q.id == "2.2.1"
             keys.append(("n" if first == "yes" else "y") if differ else first[0])
         await pilot.press(*keys, "f")
+        assert isinstance(app.screen, ConfirmScreen)  # finishing shows the first reading: asked first
+        await pilot.press("n")
+        assert len(app.screen.query_one(DataTable).columns) == 3  # still blind
+        await pilot.press("f", "y")
         assert len(app.screen.query_one(DataTable).columns) == 5  # both readings, side by side
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ModerationScreen)
+        assert app.screen.items[0][0] == "disagreement"
+        await pilot.press("y")
+        await pilot.pause()
+        assert "Only the lead inspector can settle" in str(app.screen.query_one("#status").render())
+    app = HmipApp(open_database(report_db), report_db, "LF")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("m")
         assert app.screen.items[0][0] == "disagreement"
         await pilot.press("y" if first_values["2.2.1"] == "yes" else "n")  # the first reader stands
         assert isinstance(app.screen, NoteScreen)
@@ -210,6 +258,7 @@ def test_the_workbook_carries_agreement_conflicts_and_the_trail(db, three_bundle
 
     for bundle in three_bundles:
         run_hmip("bundle", "import", str(bundle), db=db, check=True)
+    run_hmip("team", "add", "LF", "--role", "lead", db=db, check=True)
     conflict = _status(db)["conflicts"][0]
     run_hmip("moderation", "settle", str(conflict["id"]), conflict["incoming"], "--reason",
              "Settled at the moderation meeting.", db=db, check=True)
@@ -218,6 +267,6 @@ def test_the_workbook_carries_agreement_conflicts_and_the_trail(db, three_bundle
     wb = openpyxl.load_workbook(out, read_only=True)
     cells = [c for r in wb["Moderation"].iter_rows(values_only=True) for c in r if c is not None]
     assert "Settled at the moderation meeting." in cells and "open" in cells
-    assert f"#{conflict['id']}" in cells and "settle" in cells and "import" in cells
+    assert f"#{conflict['id']}" in cells and "settle" in cells and "PABAK" in cells
     about = [c for r in wb["About"].iter_rows(values_only=True) for c in r if c]
-    assert any("2 import conflicts" in str(c) for c in about)
+    assert any("2 conflicts" in str(c) for c in about)

@@ -29,13 +29,10 @@ PASSPHRASE = "correct horse battery staple"
 def restricted_db(db):
     conn = open_database(db)
     with store.transaction(conn):
-        store.create_inspection(conn, pdu="Privacy PDU", framework=FW)
-        store.add_inspector(conn, "LF", "lead")
-        for code in ("I2", "I3"):
-            store.add_inspector(conn, code)
+        store.create_inspection(conn, pdu="Privacy PDU", framework=FW, lead="LF")
     base = {"sentence_type": "licence", "sex": "male", "rosh": "very_high", "pre_sentence_report": "no"}
-    store.add_case(conn, FW, "R1", "I2", {**base, "limited_access": "yes"})
-    store.add_case(conn, FW, "C1", "I3", base)
+    store.add_case(conn, FW, "R1", "I2", {**base, "limited_access": "yes"}, "LF")
+    store.add_case(conn, FW, "C1", "I3", base, "LF")
     store.record_answer(conn, FW, "R1", "2.2.3", "no", SECRET, "I2")
     store.record_answer(conn, FW, "C1", "2.2.3", "yes", "Ordinary note.", "I3")
     conn.close()
@@ -83,7 +80,7 @@ def test_exports_leave_out_restricted_notes_unless_the_lead_asks(restricted_db, 
     run_hmip("export", "csv", "--out", str(csv_out), db=restricted_db, check=True)
     run_hmip("export", "workbook", "--out", str(wb_out), db=restricted_db, check=True)
     result = run_hmip("bundle", "export", "--out", str(bundle_out), db=restricted_db, check=True)
-    assert "the evidence notes of 1 limited-access cases were left out" in result.stdout
+    assert "the evidence notes of 1 limited-access case were left out" in result.stdout
 
     rows = list(csv.DictReader(csv_out.open(encoding="utf-8")))
     r1 = next(r for r in rows if r["case_ref"] == "R1")
@@ -107,7 +104,12 @@ def test_exports_leave_out_restricted_notes_unless_the_lead_asks(restricted_db, 
     assert refused.returncode == 1 and "only the lead inspector" in refused.stderr
     run_hmip("export", "csv", "--include-restricted-notes", "--out", str(csv_out),
              db=restricted_db, inspector="LF", check=True)
+    assert SECRET not in csv_out.read_text(encoding="utf-8")  # the lead may not open R1 yet
+    run_hmip("case", "grant", "R1", "LF", db=restricted_db, inspector="LF", check=True)
+    run_hmip("export", "csv", "--include-restricted-notes", "--out", str(csv_out),
+             db=restricted_db, inspector="LF", check=True)
     assert SECRET in csv_out.read_text(encoding="utf-8")
+    assert "carried the notes of limited-access cases R1" in run_hmip("audit", db=restricted_db, check=True).stdout
 
 
 def test_the_lead_can_assign_another_inspector(restricted_db):

@@ -43,11 +43,9 @@ while True:
 def _kill_db(db):
     conn = open_database(db)
     with store.transaction(conn):
-        store.create_inspection(conn, pdu="Kill test", framework=FW)
+        store.create_inspection(conn, pdu="Kill test", framework=FW, lead="LF")
     with store.transaction(conn):
-        store.add_inspector(conn, "LF")
-        for i in range(400):
-            store.cases.insert_case(conn, f"K{i:04d}", "LF", PROFILE)
+        store.cases.add_cases(conn, [(f"K{i:04d}", "LF", PROFILE) for i in range(400)], "LF")
     conn.close()
 
 
@@ -162,12 +160,12 @@ def test_restore_refuses_a_file_that_fails_the_integrity_check(report_db, tmp_pa
 
 def test_database_wal_and_exports_are_readable_by_their_owner_only(report_db, tmp_path):
     conn = open_database(report_db)  # the WAL exists while a connection is open
-    store.record_answer(conn, FW, "HF0001", "2.2.1.a", "yes", reason="test")
+    store.record_answer(conn, FW, "HF0001", "2.2.1.a", "yes", answered_by="LF", reason="test")
     for path in (report_db, report_db.with_name(report_db.name + "-wal"),
                  report_db.with_name(report_db.name + "-shm")):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     conn.close()
     for args in (["export", "workbook"], ["export", "csv"], ["bundle", "export"]):
         run_hmip(*args, db=report_db, cwd=tmp_path, check=True)
-    files = list((tmp_path / "exports").iterdir())
+    files = [f for f in report_db.parent.iterdir() if f.name.startswith("hammersmith-")]
     assert len(files) == 3 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)

@@ -21,12 +21,11 @@ SIZES = [(80, 24), (120, 40)]
 def demo_app(tmp_path):
     path = tmp_path / "demo.sqlite"
     conn = open_database(path)
-    create_demo(conn, FW)
-    store.add_inspector(conn, "LEAD", "lead")
+    create_demo(conn, FW, lead="LEAD")
     from hmip_tui.store.moderation import assign_second_reading
 
     other = next(c.ref for c in store.all_cases(conn) if c.inspector == "INSP2" and c.status == "complete")
-    assign_second_reading(conn, other, "LEAD", "LEAD")  # so the moderation screens have work
+    assign_second_reading(conn, FW, other, "LEAD", "LEAD")  # so the moderation screens have work
     return HmipApp(conn, path, "LEAD")
 
 

@@ -19,9 +19,9 @@ FW = load_framework()
 def _inspection(path):
     conn = store.connect(path)
     with store.transaction(conn):
-        store.create_inspection(conn, pdu="Test PDU", framework=FW)
+        store.create_inspection(conn, pdu="Test PDU", framework=FW, lead="LF")
     store.add_case(conn, FW, "C1", "LF", {"sentence_type": "community_order", "sex": "male",
-                                          "rosh": "high", "pre_sentence_report": "no"})
+                                          "rosh": "high", "pre_sentence_report": "no"}, "LF")
     return conn
 
 
@@ -102,18 +102,18 @@ def test_keep_note_survives_a_change_of_value(db):
 def test_bad_answers_are_refused(db, question, value, message):
     conn = _inspection(db)
     with pytest.raises(HmipError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        store.record_answer(conn, FW, "C1", question, value)
+        store.record_answer(conn, FW, "C1", question, value, answered_by="LF")
     assert conn.execute("SELECT count(*) FROM answer").fetchone()[0] == 0
 
 
 def test_answers_no_longer_applicable_are_not_counted(db):
     conn = _inspection(db)
     store.update_profile(conn, FW, "C1", {"sentence_type": "licence", "sex": "male", "rosh": "high",
-                                          "pre_sentence_report": "no"})
-    store.record_answer(conn, FW, "C1", "PR.a", "no")
+                                          "pre_sentence_report": "no"}, "LF")
+    store.record_answer(conn, FW, "C1", "PR.a", "no", answered_by="LF")
     assert store.overall_tallies(conn, FW)["PR.a"].no == 1
     store.update_profile(conn, FW, "C1", {"sentence_type": "community_order", "sex": "male",
-                                          "rosh": "high", "pre_sentence_report": "no"})
+                                          "rosh": "high", "pre_sentence_report": "no"}, "LF")
     assert "PR.a" not in store.overall_tallies(conn, FW)
 
 

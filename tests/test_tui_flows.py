@@ -32,9 +32,8 @@ def app_on(path, inspector="LF") -> HmipApp:
 def one_case_db(db):
     conn = open_database(db)
     with store.transaction(conn):
-        store.create_inspection(conn, pdu="Test PDU", framework=FW)
-        store.add_inspector(conn, "LF", "lead")
-    store.add_case(conn, FW, "C1", "LF", LICENCE)
+        store.create_inspection(conn, pdu="Test PDU", framework=FW, lead="LF")
+    store.add_case(conn, FW, "C1", "LF", LICENCE, "LF")
     conn.close()
     return db
 

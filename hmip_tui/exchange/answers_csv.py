@@ -15,11 +15,14 @@ from ..store.export_rows import cases_with_answers
 from .files import atomic_output
 
 
-def write_answers_csv(conn: sqlite3.Connection, out: Path, *, include_restricted_notes: bool = False) -> int:
+def write_answers_csv(conn: sqlite3.Connection, out: Path, *, include_restricted_notes: bool = False,
+                      reader: str | None = None) -> int:
     """Write the long CSV to `out`; returns the number of answer rows. The evidence notes of
-    limited-access cases are left out (note_withheld = yes) unless the lead asks for them."""
-    from ..store.access import is_restricted
+    limited-access cases are left out (note_withheld = yes) unless the lead asks for them; a
+    limited-access case the reader may not open shows its reference and nothing more."""
+    from ..store.access import closed_to, is_restricted
 
+    closed = closed_to(conn, reader)
     framework = store.require_inspection(conn).framework()
     profile = [f.id for f in framework.profile]
     header = ["case_ref", "inspector", "status", *profile, "standard", "question", "kind",
@@ -30,6 +33,13 @@ def write_answers_csv(conn: sqlite3.Connection, out: Path, *, include_restricted
             writer = csv.writer(fh)
             writer.writerow(header)
             for case, answers in cases_with_answers(conn):
+                if case["ref"] in closed:
+                    for q in framework.questions.values():
+                        if q.id in answers:
+                            writer.writerow([case["ref"], "", "", *[""] * len(profile), q.standard_id, q.id,
+                                             q.kind, "", "", "", "yes", framework.id, framework.version])
+                            rows += 1
+                    continue
                 base = [case["ref"], case["inspector"] or "", case["status"],
                         *[case["profile"].get(f, "") for f in profile]]
                 withhold = is_restricted(case["profile"]) and not include_restricted_notes

@@ -1,418 +1,100 @@
-"""The case bundle: an inspection's cases and answers as one versioned JSON file.
+"""The case bundle: an inspection's history as one signed JSON file, with a readable snapshot.
 
-Format `hmip-bundle/1`, described in docs/formats.md and schema/bundle.schema.json. Importing
-validates the whole file first (the SHA-256 of its bytes, in its manifest, included), then writes in one
-transaction: a bad bundle changes nothing, and importing the same bundle twice changes nothing
-the second time. An answer that differs from the one already held is never overwritten: it
-becomes a conflict for moderation to settle.
+Format `hmip-bundle/2` (docs/formats.md, schema/bundle.schema.json):
+
+- `inspection`, `framework`, `inspectors`, `judgements`, `cases[]`: the snapshot, as version 1
+  had it, for people and other tools to read. Importing never reads it.
+- `history`: every entry this laptop holds, in an order where parents come first, the signed
+  batches that cover them, and the texts (notes, reasons) it may pass on.
+- `manifest`: who exported it, with their key, the SHA-256 of the file and their signature over
+  it: one changed byte fails the checksum, and a re-stamped file fails the signature.
+
+Reading checks everything that needs no database: the checksum and signature, every entry's
+form and values against the framework, every id, every batch's signature, every text's hash.
+Merging (store/merge.py) then checks what needs the database: the inspection, keys, team, rights.
+Version-1 files (unsigned) are read by bundle_v1.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, identity
 from ..errors import HmipError
 from ..framework import Framework, load_framework
-from ..store import audit, transaction
-from ..store.database import backup_before
-from ..store.moderation import add_conflict
-from ..store.cases import STATUSES, check_ref, profile_problem
-from ..store.inspections import Inspection, create_inspection, get_inspection, now
+from ..store import batches, history, team
+from ..store.access import closed_to, restricted_refs
+from ..store.cases import CASE_REF
+from ..store.database import backup_committed, transaction
+from ..store.history import FLAGS, KINDS, VOUCHED
+from ..store.inspections import now, require_inspection
+from ..store.merge import MergeSummary, Received, ReceivedBatch, merge
 from .files import atomic_output
 
-FORMAT = "hmip-bundle/1"
+FORMAT = "hmip-bundle/2"
+FORMAT_PREFIX = "hmip-bundle/"
+# The oldest hmip that reads this format: named to anyone whose hmip is older.
+REQUIRES = "0.2.0"
+ZEROS = "0" * 64
+UNSIGNED = "A" * 86 + "=="  # the length of a base64 Ed25519 signature
 
 
-PLACEHOLDER = "0" * 64
+# --- writing -----------------------------------------------------------------------------------
 
 
-def _digest_field(value: str) -> bytes:
-    return f'"sha256": "{value}"'.encode()
+def export_bundle(conn: sqlite3.Connection, out: Path | str, *, exporter: str,
+                  include_restricted_notes: bool = False, passphrase: str | None = None) -> dict:
+    """Sign what this laptop recorded since its last export, then write the whole history and
+    its snapshot to `out`, atomically, sealed if given a passphrase. Returns the snapshot."""
+    inspection = require_inspection(conn)
+    out = Path(out)
+    with transaction(conn):
+        team.ready_to_write(conn, exporter, check_member=False)
+        allowed = _notes_allowed(conn, exporter, include_restricted_notes)
+        if allowed:
+            from ..store import registers
 
+            registers.write(conn, ("export", "", "bundle"),
+                            f"bundle {out.name} carried the notes of limited-access cases "
+                            f"{', '.join(sorted(allowed))}", author=exporter)
+        batches.sign_pending(conn, inspection.uid, exporter)
+    withheld = restricted_refs(conn) - allowed
+    data = snapshot(conn, withheld)
+    data["history"] = history_data(conn, withheld)
+    payload = signed_bytes(data, exporter)
+    if passphrase is not None:
+        from .sealing import seal
 
-def add_manifest(data: dict, inspector: str | None) -> dict:
-    """Stamp a bundle with who wrote it and under what; `bundle_bytes` fills in its checksum."""
-    data = {k: v for k, v in data.items() if k != "manifest"}
-    data["manifest"] = {
-        "inspection": data["inspection"]["uid"], "inspector": inspector,
-        "framework": f"{data['framework']['id']} {data['framework']['version']}",
-        "tool": f"hmip {__version__}", "created": data.get("created") or now(),
-        "sha256": PLACEHOLDER,
-    }
+        payload = seal(payload, passphrase)
+    with atomic_output(out) as tmp:
+        tmp.write_bytes(payload)
     return data
 
 
-def bundle_bytes(data: dict, inspector: str | None) -> bytes:
-    """The bundle file's bytes, with the SHA-256 of exactly those bytes in its manifest.
-
-    The digest is taken with a placeholder of 64 zeros where it goes, then written in its
-    place; so any changed byte anywhere in the file (even white space) fails the check, and
-    checking costs one pass of SHA-256 over the file rather than re-serialising it.
-    """
-    import hashlib
-
-    raw = (json.dumps(add_manifest(data, inspector), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    digest = hashlib.sha256(raw).hexdigest()
-    return raw.replace(_digest_field(PLACEHOLDER), _digest_field(digest), 1)
-
-
-def check_manifest(data, raw: bytes, source: Path) -> None:
-    """A bundle file must carry its manifest, and its bytes must match the checksum in it."""
-    import hashlib
-
-    manifest = data.get("manifest") if isinstance(data, dict) else None
-    digest = manifest.get("sha256") if isinstance(manifest, dict) else None
-    if not isinstance(digest, str) or len(digest) != 64:
-        raise HmipError(f"{source}: manifest: missing; a bundle carries its manifest and checksum "
-                        "(write it with hmip bundle export); nothing was imported")
-    field_at = raw.find(_digest_field(digest))
-    unstamped = raw[:field_at] + _digest_field(PLACEHOLDER) + raw[field_at + len(_digest_field(digest)):]
-    if field_at < 0 or hashlib.sha256(unstamped).hexdigest() != digest:
-        raise HmipError(f"{source}: the checksum does not match the content: the file was changed "
-                        "or damaged after it was written; nothing was imported")
-    inspection = data.get("inspection") if isinstance(data.get("inspection"), dict) else {}
-    if manifest.get("inspection") != inspection.get("uid"):
-        raise HmipError(f"{source}: manifest.inspection does not match inspection.uid")
+def _notes_allowed(conn, exporter: str, asked: bool) -> set[str]:
+    """The limited-access cases whose notes this export may carry: the lead's choice for all of
+    them; an inspector's for the ones they may open (to send them to the lead)."""
+    if not asked:
+        return set()
+    restricted = restricted_refs(conn)
+    if team.is_lead(conn, exporter):
+        return restricted
+    mine = restricted - closed_to(conn, exporter)
+    if not mine:
+        raise HmipError(f"{exporter} may open no limited-access case, so has no restricted notes to "
+                        "include; only the lead inspector includes others'")
+    return mine
 
 
-@dataclass
-class BundleCase:
-    ref: str
-    inspector: str | None
-    status: str
-    profile: dict
-    answers: list[tuple]  # (question, value, note, answered_by, answered_at)
-    notes_withheld: bool = False  # a limited-access case exported without its evidence notes
-
-
-@dataclass
-class Bundle:
-    framework: Framework
-    inspection: dict
-    inspectors: dict[str, str]
-    judgements: dict[str, tuple]  # standard -> (rating, evidence, judged_by, judged_at)
-    cases: list[BundleCase] = field(default_factory=list)
-    exported_by: str | None = None  # from the manifest
-
-    @property
-    def answer_count(self) -> int:
-        return sum(len(c.answers) for c in self.cases)
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    created_inspection: bool
-    cases_added: int
-    answers_added: int
-    answers_unchanged: int
-    judgements_added: int
-    conflicts_added: int = 0
-
-
-# --- reading and validating ------------------------------------------------------------
-
-
-def _text(value, where: str, fail, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        fail(where, f"must be text, not {type(value).__name__}")
-    return value
-
-
-def parse_bundle(data, source: Path) -> Bundle:
-    """Check every part of a parsed bundle against the framework it names."""
-
-    def fail(where: str, message: str):
-        raise HmipError(f"{source}: {where}: {message}")
-
-    if not isinstance(data, dict):
-        fail("top level", "a bundle is a JSON object")
-    if data.get("format") != FORMAT:
-        fail("format", f"expected {FORMAT!r}, found {data.get('format')!r}")
-    fw = data.get("framework")
-    if not isinstance(fw, dict):
-        fail("framework", "missing: the bundle must name its framework id and version")
-    framework = load_framework(_text(fw.get("id"), "framework.id", fail),
-                               _text(fw.get("version"), "framework.version", fail))
-
-    inspection = data.get("inspection")
-    if not isinstance(inspection, dict):
-        fail("inspection", "missing")
-    for key in ("uid", "pdu"):
-        if not isinstance(inspection.get(key), str) or not inspection[key].strip():
-            fail(f"inspection.{key}", "missing")
-    for key in ("region", "fieldwork_start", "created_at"):
-        _text(inspection.get(key), f"inspection.{key}", fail, optional=True)
-
-    inspectors = data.get("inspectors", {})
-    if not isinstance(inspectors, dict):
-        fail("inspectors", "must map inspector codes to roles")
-    for code, role in inspectors.items():
-        if role not in ("lead", "inspector"):
-            fail(f"inspectors.{code}", f"role {role!r} is not lead or inspector")
-
-    judgements = {}
-    raw_judgements = data.get("judgements", {})
-    if not isinstance(raw_judgements, dict):
-        fail("judgements", "must map standard ids to judgements")
-    for sid, j in raw_judgements.items():
-        where = f"judgements.{sid}"
-        if sid not in {s.id for s in framework.standards if s.rated_by == "judgement"}:
-            fail(where, f"standard {sid!r} is not judged by the team in framework {framework.id}")
-        if not isinstance(j, dict):
-            fail(where, "must be an object with rating and evidence")
-        rating = _text(j.get("rating"), f"{where}.rating", fail)
-        if rating not in {b.id for b in framework.bands}:
-            fail(f"{where}.rating", f"unknown rating {rating!r}")
-        evidence = _text(j.get("evidence"), f"{where}.evidence", fail)
-        judgements[sid] = (rating, evidence, _text(j.get("by"), f"{where}.by", fail, optional=True),
-                           _text(j.get("at"), f"{where}.at", fail, optional=True))
-
-    raw_cases = data.get("cases")
-    if not isinstance(raw_cases, list):
-        fail("cases", "missing: expected a list of cases")
-    questions = framework.questions
-    values_of = {qid: frozenset(q.type.values) for qid, q in questions.items()}
-    applicable_for: dict[tuple, frozenset] = {}
-    app_fields = framework.applicability_fields()
-    cases, seen = [], set()
-    default_at = _text(data.get("created"), "created", fail, optional=True) or now()
-    for i, c in enumerate(raw_cases):
-        where = f"cases[{i}]"
-        if not isinstance(c, dict):
-            fail(where, "each case must be an object")
-        ref = check_ref(c.get("ref") if isinstance(c.get("ref"), str) else "", f"{source}: {where}.ref")
-        where = f"cases[{i}] (case {ref})"
-        if ref in seen:
-            fail(where, "this case reference is given twice")
-        seen.add(ref)
-        inspector = _text(c.get("inspector"), f"{where}.inspector", fail, optional=True)
-        status = c.get("status", "in_progress" if c.get("answers") else "not_started")
-        if status not in STATUSES:
-            fail(f"{where}.status", f"unknown status {status!r}")
-        profile = c.get("profile")
-        if not isinstance(profile, dict):
-            fail(f"{where}.profile", "missing: expected an object of profile fields")
-        problem = profile_problem(framework, profile)
-        if problem:
-            fail(f"{where}.profile", problem)
-        signature = tuple(profile.get(f) for f in app_fields)
-        applicable = applicable_for.get(signature)
-        if applicable is None:
-            applicable = frozenset(q.id for q in questions.values() if q.applies_to(profile))
-            applicable_for[signature] = applicable
-        raw_answers = c.get("answers", {})
-        if not isinstance(raw_answers, dict):
-            fail(f"{where}.answers", "must map question ids to answers")
-        answers = []
-        for qid, a in raw_answers.items():
-            if qid not in questions:
-                fail(f"{where}.answers.{qid}", f"unknown question: framework {framework.id} "
-                                               f"{framework.version} has no {qid!r}")
-            if not isinstance(a, dict):
-                fail(f"{where}.answers.{qid}", "must be an object with a value")
-            value = a.get("value")
-            if not isinstance(value, str) or value not in values_of[qid]:
-                allowed = ", ".join(sorted(values_of[qid]))
-                fail(f"{where}.answers.{qid}.value", f"{value!r} is not an answer (use one of: {allowed})")
-            if qid not in applicable:
-                fail(f"{where}.answers.{qid}",
-                     f"does not apply to this case: {questions[qid].why_not(profile)}")
-            note = a.get("note")
-            if note is not None and not isinstance(note, str):
-                fail(f"{where}.answers.{qid}.note", "must be text")
-            by = a.get("by", inspector)
-            at = a.get("at", default_at)
-            if (by is not None and not isinstance(by, str)) or not isinstance(at, str):
-                fail(f"{where}.answers.{qid}", "'by' and 'at' must be text")
-            answers.append((qid, value, note or None, by, at))
-        withheld = c.get("notes_withheld", False)
-        if not isinstance(withheld, bool):
-            fail(f"{where}.notes_withheld", "must be true or false")
-        cases.append(BundleCase(ref, inspector, status, profile, answers, withheld))
-    return Bundle(framework, inspection, dict(inspectors), judgements, cases)
-
-
-def read_bundle(path: Path | str, passphrase=None) -> Bundle:
-    """Read and check a bundle file. `passphrase` is called for one if the bundle is sealed."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise HmipError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError:
-        raise HmipError(f"{path}: not a bundle: the file is not UTF-8 JSON text") from None
-    except json.JSONDecodeError as exc:
-        # Every bundle ends with the brace that closes it; without it, the file was cut short.
-        hint = " (the file looks truncated)" if not raw.rstrip().endswith(b"}") else ""
-        raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: "
-                        f"{exc.msg}{hint}") from None
-    from .sealing import is_sealed, unseal
-
-    if is_sealed(data):
-        if passphrase is None:
-            raise HmipError(f"{path}: the bundle is sealed: give its passphrase")
-        try:
-            raw = unseal(data, passphrase(), path)
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise HmipError(f"{path}: the sealed bundle does not hold a bundle") from None
-    if isinstance(data, dict) and data.get("format") == FORMAT:
-        check_manifest(data, raw, path)
-    bundle = parse_bundle(data, path)
-    bundle.exported_by = data["manifest"].get("inspector") if isinstance(data["manifest"].get("inspector"), str) else None
-    return bundle
-
-
-# --- importing -------------------------------------------------------------------------
-
-_INSERT_ANSWER = (
-    "INSERT INTO answer (case_id, question, value, note, framework_id, framework_version, "
-    "answered_by, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _check_same_inspection(held: Inspection, bundle: Bundle, source: Path) -> None:
-    if held.uid != bundle.inspection["uid"]:
-        raise HmipError(
-            f"{source}: belongs to another inspection ({bundle.inspection['pdu']}, "
-            f"{bundle.inspection['uid']}); this database holds {held.pdu} ({held.uid})"
-        )
-    fw = bundle.framework
-    if (held.framework_id, held.framework_version) != (fw.id, fw.version):
-        raise HmipError(
-            f"{source}: written under framework {fw.id} {fw.version}; this inspection uses "
-            f"{held.framework_id} {held.framework_version}"
-        )
-
-
-def _chunks(items: list, size: int = 500):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def import_bundle(conn: sqlite3.Connection, path: Path | str, passphrase=None) -> ImportSummary:
-    """Read, check and merge a bundle file into the database, all or nothing."""
-    return import_bundles(conn, [path], passphrase)[0]
-
-
-def import_bundles(conn: sqlite3.Connection, paths: list, passphrase=None) -> list[ImportSummary]:
-    """Read and check every bundle first, back up once, then merge them all in one
-    transaction: the batch is all or nothing, like a single bundle."""
-    bundles = [(read_bundle(p, passphrase), Path(p)) for p in paths]
-    backup_before(conn, "before-bundle-import")
-    with transaction(conn):
-        return [_merge(conn, bundle, path) for bundle, path in bundles]
-
-
-def merge_bundle(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> ImportSummary:
-    """Merge a checked bundle in one transaction; `path` names it in messages."""
-    backup_before(conn, "before-bundle-import")
-    with transaction(conn):
-        return _merge(conn, bundle, path)
-
-
-def _merge(conn: sqlite3.Connection, bundle: Bundle, path: Path) -> ImportSummary:
-    """Merge inside the caller's transaction."""
-    fw = bundle.framework
-    held = get_inspection(conn)
-    created = held is None
-    if created:
-        i = bundle.inspection
-        create_inspection(conn, pdu=i["pdu"], framework=fw, region=i.get("region"),
-                          fieldwork_start=i.get("fieldwork_start"), uid=i["uid"],
-                          created_at=i.get("created_at"))
-    else:
-        _check_same_inspection(held, bundle, path)
-
-    for code, role in bundle.inspectors.items():
-        conn.execute("INSERT INTO inspector (code, role) VALUES (?, ?) ON CONFLICT (code) DO UPDATE "
-                     "SET role = CASE WHEN excluded.role = 'lead' THEN 'lead' ELSE inspector.role END",
-                     (code, role))
-    for code in {c.inspector for c in bundle.cases if c.inspector} - set(bundle.inspectors):
-        conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (code,))
-
-    judgements_added = 0
-    held_judgements = {s: (r, e) for s, r, e in conn.execute(
-        "SELECT standard, rating, evidence FROM judgement")}
-    for sid, (rating, evidence, by, at) in bundle.judgements.items():
-        if sid in held_judgements:
-            if held_judgements[sid] != (rating, evidence):
-                raise HmipError(f"{path}: judgements.{sid}: differs from the judgement held "
-                                f"({held_judgements[sid][0]}); it was not overwritten")
-            continue
-        conn.execute("INSERT INTO judgement (standard, rating, evidence, judged_by, judged_at) "
-                     "VALUES (?, ?, ?, ?, ?)", (sid, rating, evidence, by, at or now()))
-        judgements_added += 1
-
-    # Only the cases this bundle shares with the database are read back, so merging many
-    # bundles one after another stays linear in their size.
-    refs = [c.ref for c in bundle.cases]
-    held_cases = {} if created else {
-        ref: (cid, profile) for chunk in _chunks(refs) for cid, ref, profile in conn.execute(
-            f"SELECT id, ref, profile FROM case_file WHERE ref IN ({','.join('?' * len(chunk))})", chunk)}
-    shared = [cid for cid, _ in held_cases.values()]
-    held_answers = {
-        (cid, q): (v, n, by) for chunk in _chunks(shared) for cid, q, v, n, by in conn.execute(
-            "SELECT case_id, question, value, note, answered_by FROM answer "
-            f"WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)}
-    source = f"{bundle.exported_by or 'unknown inspector'} ({path.name})"
-    conflicts_added = 0
-
-    rows, cases_added, unchanged = [], 0, 0
-    stamp = now()
-    for case in bundle.cases:
-        if case.ref in held_cases:
-            case_id, held_profile = held_cases[case.ref]
-            if json.loads(held_profile) != case.profile:
-                raise HmipError(f"{path}: case {case.ref}: its profile differs from the one held; "
-                                "it was not overwritten")
-        else:
-            case_id = conn.execute(
-                "INSERT INTO case_file (ref, inspector, profile, status, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (case.ref, case.inspector, json.dumps(case.profile, sort_keys=True),
-                 case.status, stamp)).lastrowid
-            cases_added += 1
-        for qid, value, note, by, at in case.answers:
-            existing = held_answers.get((case_id, qid))
-            if existing is not None:
-                # A withheld note says nothing about the note held: compare values only.
-                same = existing[0] == value if case.notes_withheld else existing[:2] == (value, note)
-                if not same:
-                    # Never overwritten: a conflict for moderation to settle.
-                    conflicts_added += add_conflict(conn, case_id, qid, existing, (value, note, by),
-                                                    source)
-                else:
-                    unchanged += 1
-                continue
-            rows.append((case_id, qid, value, note, fw.id, fw.version, by, at))
-    conn.executemany(_INSERT_ANSWER, rows)
-    if cases_added or rows or judgements_added or conflicts_added:
-        audit.log(conn, "import", bundle.exported_by, detail=(
-            f"{path.name}: {cases_added} cases, {len(rows)} answers, {judgements_added} "
-            f"judgements added; {conflicts_added} conflicts to settle"))
-    return ImportSummary(created, cases_added, len(rows), unchanged, judgements_added, conflicts_added)
-
-
-# --- exporting -------------------------------------------------------------------------
-
-
-def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = False) -> dict:
-    """The whole inspection as a bundle. Evidence notes of limited-access cases are left out
-    (and the case marked `notes_withheld`) unless the lead asks for them."""
-    from ..store import require_inspection
-    from ..store.access import restricted_refs
-
+def snapshot(conn: sqlite3.Connection, withheld: set[str]) -> dict:
+    """The inspection as it stands, in version 1's shape, for readers. Notes of the cases in
+    `withheld` are left out (and the case marked `notes_withheld`)."""
     inspection = require_inspection(conn)
-    withheld = set() if include_restricted_notes else restricted_refs(conn)
     answers: dict[int, dict] = {}
     for case_id, q, value, note, by, at in conn.execute(
             "SELECT case_id, question, value, note, answered_by, answered_at FROM answer "
@@ -431,7 +113,7 @@ def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = Fa
                                for q, a in case["answers"].items()}
             case["notes_withheld"] = True
         cases.append(case)
-    data = {
+    return {
         "format": FORMAT,
         "tool": {"name": "hmip", "version": __version__},
         "created": now(),
@@ -439,7 +121,7 @@ def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = Fa
         "inspection": {"uid": inspection.uid, "pdu": inspection.pdu, "region": inspection.region,
                        "fieldwork_start": inspection.fieldwork_start,
                        "created_at": inspection.created_at},
-        "inspectors": dict(conn.execute("SELECT code, role FROM inspector ORDER BY code")),
+        "inspectors": team.members(conn),
         "judgements": {
             s: {"rating": r, "evidence": e, "by": by, "at": at}
             for s, r, e, by, at in conn.execute(
@@ -447,19 +129,368 @@ def bundle_data(conn: sqlite3.Connection, *, include_restricted_notes: bool = Fa
         },
         "cases": cases,
     }
-    return data
 
 
-def export_bundle(conn: sqlite3.Connection, out: Path | str, *, include_restricted_notes: bool = False,
-                  passphrase: str | None = None, exported_by: str | None = None) -> dict:
-    """Write the inspection as a bundle to `out`, atomically, sealed if given a passphrase.
-    Returns what was written."""
-    data = bundle_data(conn, include_restricted_notes=include_restricted_notes)
-    payload = bundle_bytes(data, exported_by)
-    if passphrase is not None:
-        from .sealing import seal
+def history_data(conn: sqlite3.Connection, withheld: set[str]) -> dict:
+    """Every entry (parents first), every batch, and the texts this export may carry."""
+    index: dict[bytes, int] = {}
+    entries, wanted = [], set()
+    for _, e in history.entries(conn):
+        index[e.id] = len(entries)
+        entries.append([e.kind, e.case_ref, e.field, e.value, e.note.hex() if e.note else "",
+                        e.reason.hex() if e.reason else "", e.author, e.at,
+                        sorted(index[p] for p in e.parents), e.flags])
+        if e.case_ref not in withheld:
+            wanted.update(h for h in (e.note, e.reason) if h)
+    texts = {}
+    hashes = sorted(wanted)
+    for i in range(0, len(hashes), 500):
+        chunk = hashes[i:i + 500]
+        for digest, salt, body in conn.execute(
+                f"SELECT hash, salt, body FROM text WHERE hash IN ({','.join('?' * len(chunk))})", chunk):
+            texts[digest.hex()] = [salt.hex(), body]
+    return {
+        "entries": entries,
+        "batches": [{"signer": b.signer, "key": identity.b64(b.key), "sig": identity.b64(b.signature),
+                     "entries": [index[i] for i in b.ids]} for b in batches.all_batches(conn)],
+        "texts": texts,
+    }
 
-        payload = seal(payload, passphrase)
-    with atomic_output(Path(out)) as tmp:
-        tmp.write_bytes(payload)
-    return data
+
+def _field(name: str, value: str) -> bytes:
+    return f'"{name}":"{value}"'.encode()
+
+
+def signed_bytes(data: dict, exporter: str) -> bytes:
+    """The file's bytes, with the SHA-256 of exactly those bytes in its manifest and the
+    exporter's signature over that digest. Both are computed with placeholders where they go,
+    so checking costs one pass of SHA-256 over the file and one signature."""
+    key = identity.public_key(exporter)
+    data = {k: v for k, v in data.items() if k != "manifest"}
+    data["manifest"] = {
+        "format": FORMAT, "inspection": data["inspection"]["uid"], "inspector": exporter,
+        "key": identity.b64(key), "framework": f"{data['framework']['id']} {data['framework']['version']}",
+        "tool": f"hmip {__version__}", "requires": f"hmip {REQUIRES}", "created": data["created"],
+        "sha256": ZEROS, "signature": UNSIGNED,
+    }
+    raw = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    digest = hashlib.sha256(raw).digest()
+    signature = identity.b64(identity.sign(exporter, digest))
+    raw = raw.replace(_field("sha256", ZEROS), _field("sha256", digest.hex()), 1)
+    return raw.replace(_field("signature", UNSIGNED), _field("signature", signature), 1)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def read_bundle(path: Path | str, passphrase=None) -> Received:
+    """Read and check a bundle file, either format. `passphrase` is called if it is sealed."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise HmipError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
+    data = _json(raw, path)
+    from .sealing import is_sealed, unseal
+
+    if is_sealed(data):
+        if passphrase is None:
+            raise HmipError(f"{path}: the bundle is sealed: give its passphrase")
+        raw = unseal(data, passphrase(), path)
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise HmipError(f"{path}: the sealed bundle does not hold a bundle") from None
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt == FORMAT:
+        return _read_v2(data, raw, path)
+    from . import bundle_v1
+
+    if fmt == bundle_v1.FORMAT:
+        return _read_v1(data, raw, path)
+    newer = re.fullmatch(r"hmip-bundle/(\d{1,6})", fmt) if isinstance(fmt, str) else None
+    if newer and int(newer.group(1)) > 2:
+        manifest = data.get("manifest") if isinstance(data.get("manifest"), dict) else {}
+        requires = manifest.get("requires") if isinstance(manifest.get("requires"), str) else "a newer hmip"
+        raise HmipError(f"{path}: written in format {fmt}, which this hmip ({__version__}) cannot read: "
+                        f"install {_printable(requires)[:40]} or later")
+    raise HmipError(f"{path}: format: expected {FORMAT!r}, found {_printable(str(fmt))[:60]!r}")
+
+
+def _printable(text: str) -> str:
+    return "".join(c for c in text if c.isprintable())
+
+
+def _json(raw: bytes, path: Path):
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise HmipError(f"{path}: not a bundle: the file is not UTF-8 JSON text") from None
+    except RecursionError:
+        raise HmipError(f"{path}: not a bundle: its JSON is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        # Every bundle ends with the brace that closes it; without it, the file was cut short.
+        hint = " (the file looks truncated)" if not raw.rstrip().endswith(b"}") else ""
+        raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: "
+                        f"{exc.msg}{hint}") from None
+
+
+def _read_v1(data: dict, raw: bytes, path: Path) -> Received:
+    from . import bundle_v1
+
+    bundle_v1.check_manifest(data, raw, path)
+    bundle = bundle_v1.parse_bundle(data, path)
+    created = data.get("created") if isinstance(data.get("created"), str) else bundle.inspection.get("created_at") or ""
+    entries, texts = bundle_v1.entries_from_v1(bundle, created)
+    exporter = data["manifest"].get("inspector")
+    return Received(path, bundle.inspection["uid"], (bundle.framework.id, bundle.framework.version),
+                    entries, [], texts, exporter if isinstance(exporter, str) else None, signed=False)
+
+
+def _check_signature(data: dict, raw: bytes, path: Path) -> tuple[str, bytes]:
+    manifest = data.get("manifest")
+    if not isinstance(manifest, dict):
+        raise HmipError(f"{path}: manifest: missing; a bundle carries its manifest, checksum and "
+                        "signature (write it with hmip bundle export); nothing was imported")
+    digest, signature = manifest.get("sha256"), manifest.get("signature")
+    try:
+        exporter = identity.check_code(manifest.get("inspector"), "manifest.inspector")
+        key = identity.unb64(manifest.get("key"), 32)
+        sig = identity.unb64(signature, 64)
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise ValueError("no checksum")
+    except (ValueError, HmipError) as exc:
+        raise HmipError(f"{path}: manifest: {exc}; nothing was imported") from None
+    unstamped = raw
+    for name, value, placeholder in (("sha256", digest, ZEROS), ("signature", signature, UNSIGNED)):
+        stamped = _field(name, value)
+        at = unstamped.find(stamped)
+        if at < 0:
+            raise HmipError(f"{path}: the checksum does not match the content: the file was changed "
+                            "or damaged after it was written; nothing was imported")
+        unstamped = unstamped[:at] + _field(name, placeholder) + unstamped[at + len(stamped):]
+    actual = hashlib.sha256(unstamped).digest()
+    if actual.hex() != digest:
+        raise HmipError(f"{path}: the checksum does not match the content: the file was changed "
+                        "or damaged after it was written; nothing was imported")
+    if not identity.verify(key, sig, actual):
+        raise HmipError(f"{path}: the signature of {exporter} does not match the file: it was changed "
+                        "after it was signed; nothing was imported")
+    inspection = data.get("inspection") if isinstance(data.get("inspection"), dict) else {}
+    if manifest.get("inspection") != inspection.get("uid"):
+        raise HmipError(f"{path}: manifest.inspection does not match inspection.uid")
+    return exporter, key
+
+
+_AT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _read_v2(data: dict, raw: bytes, path: Path) -> Received:
+    exporter, exporter_key = _check_signature(data, raw, path)
+    fw_data = data.get("framework") if isinstance(data.get("framework"), dict) else {}
+    if not isinstance(fw_data.get("id"), str) or not isinstance(fw_data.get("version"), str):
+        raise HmipError(f"{path}: framework: missing: the bundle must name its framework id and version")
+    framework = load_framework(fw_data["id"], fw_data["version"])
+    uid = data["inspection"].get("uid")
+    if not isinstance(uid, str) or not uid:
+        raise HmipError(f"{path}: inspection.uid: missing")
+    h = data.get("history")
+    if not isinstance(h, dict) or not all(isinstance(h.get(k), t) for k, t in
+                                          (("entries", list), ("batches", list), ("texts", dict))):
+        raise HmipError(f"{path}: history: missing or not in the form of {FORMAT}; nothing was imported")
+    entries = _entries(h["entries"], framework, path)
+    received_batches = _batches(h["batches"], entries, uid, path)
+    texts = _texts(h["texts"], path)
+    return Received(path, uid, (framework.id, framework.version), entries, received_batches, texts,
+                    exporter, signed=True, exporter_key=exporter_key)
+
+
+def _entries(raw_entries: list, framework: Framework, path: Path) -> list[history.Entry]:
+    check = _EntryCheck(framework)
+    out: list[history.Entry] = []
+    ids: list[bytes] = []
+    for i, raw in enumerate(raw_entries):
+        where = f"history.entries[{i}]"
+        if not isinstance(raw, list) or len(raw) != 10:
+            raise HmipError(f"{path}: {where}: an entry is a list of 10 fields; nothing was imported")
+        kind, case_ref, field, value, note, reason, author, at, parents, flags = raw
+        if not all(isinstance(x, str) and "\x00" not in x for x in
+                   (kind, case_ref, field, value, note, reason, author, at, flags)):
+            raise HmipError(f"{path}: {where}: every field but the parents is text without NUL; "
+                            "nothing was imported")
+        if not isinstance(parents, list) or not all(type(p) is int and 0 <= p < i for p in parents):
+            raise HmipError(f"{path}: {where}: parents must be earlier entries; nothing was imported")
+        if flags not in FLAGS or kind not in KINDS:
+            raise HmipError(f"{path}: {where}: unknown kind {kind[:20]!r} or flags {flags[:20]!r}; "
+                            "nothing was imported")
+        if not _AT.match(at):
+            raise HmipError(f"{path}: {where}: {at[:40]!r} is not a time (ISO 8601); nothing was imported")
+        if not (identity.CODE.match(author) or author == "" and flags in VOUCHED):
+            raise HmipError(f"{path}: {where}: author {author[:40]!r} is not an inspector code; "
+                            "nothing was imported")
+        if note and not _HASH.match(note) or reason and not _HASH.match(reason):
+            raise HmipError(f"{path}: {where}: a text is named by its 64-digit hash; nothing was imported")
+        problem = check(kind, case_ref, field, value)
+        if problem:
+            raise HmipError(f"{path}: {where} ({kind} {case_ref} {field}".rstrip() + f"): {problem}; "
+                            "nothing was imported")
+        e = history.make_entry(kind, case_ref, field, value, author=author, at=at,
+                               parents=[ids[p] for p in parents],
+                               note=bytes.fromhex(note) if note else None,
+                               reason=bytes.fromhex(reason) if reason else None, flags=flags)
+        ids.append(e.id)
+        out.append(e)
+    if len(set(ids)) != len(ids):
+        raise HmipError(f"{path}: history.entries: an entry is given twice; nothing was imported")
+    return out
+
+
+class _EntryCheck:
+    """What each kind of entry may say, against the framework: one sentence when it may not."""
+
+    def __init__(self, framework: Framework):
+        self.values = {qid: frozenset(q.type.values) for qid, q in framework.questions.items()}
+        self.key_questions = {q.id for q in framework.questions.values() if q.kind == "key_question"}
+        self.fields = {f.id: (frozenset(o.id for o in f.options) if f.options else None) for f in framework.profile}
+        self.judged = {s.id for s in framework.standards if s.rated_by == "judgement"}
+        self.bands = {b.id for b in framework.bands}
+        self.framework = framework
+
+    def __call__(self, kind: str, case_ref: str, field: str, value: str) -> str | None:
+        if kind in ("case", "profile", "status", "lock", "answer", "grant", "assign", "reading", "finish") \
+                and not CASE_REF.match(case_ref):
+            return f"{case_ref[:70]!r} is not a case reference"
+        if kind == "answer" or kind == "reading":
+            allowed = self.values.get(field)
+            if allowed is None:
+                return f"unknown question: framework {self.framework.id} has no {field[:20]!r}"
+            if kind == "reading" and field not in self.key_questions:
+                return f"a second reading judges key questions only, not {field}"
+            if value and value not in allowed or kind == "reading" and not value:
+                return f"{value[:20]!r} is not an answer to {field}"
+        elif kind == "profile":
+            if field not in self.fields:
+                return f"{field[:30]!r} is not a profile field"
+            options = self.fields[field]
+            if value and options is not None and value not in options:
+                return f"{value[:30]!r} is not one of the field's options"
+        elif kind == "judgement":
+            if field not in self.judged:
+                return f"standard {field[:10]!r} is not judged by the team"
+            if value not in self.bands:
+                return f"unknown rating {value[:30]!r}"
+        elif kind == "team":
+            if not identity.CODE.match(field) or value not in team.ROLES:
+                return "a team entry names a code and a role"
+        elif kind in ("grant", "rekey"):
+            if not identity.CODE.match(field):
+                return f"{field[:40]!r} is not an inspector code"
+            if kind == "grant" and value not in ("granted", "revoked"):
+                return "a grant is granted or revoked"
+            if kind == "rekey" and not _json_object(value, {"key", "keep"}):
+                return "a re-pinning says a key and the batches kept"
+        elif kind == "status" and value not in ("complete", "in_progress", ""):
+            return f"unknown status {value[:20]!r}"
+        elif kind == "lock" and value not in ("locked", "unlocked"):
+            return "a lock is locked or unlocked"
+        elif kind == "assign" and value and not identity.CODE.match(value):
+            return f"{value[:40]!r} is not an inspector code"
+        elif kind == "case" and value and not identity.CODE.match(value):
+            return f"{value[:40]!r} is not an inspector code"
+        elif kind == "finish" and value and not _json_object(value, {"first"}):
+            return "a finished reading records the first reading"
+        elif kind == "redact" and not all(_HASH.match(x) for x in value.split(",")):
+            return "a redaction names the hashes of the texts it removes"
+        elif kind == "inspection" and not _json_object(value, {"uid", "pdu", "framework_id",
+                                                               "framework_version", "created_at"}):
+            return "an inspection entry says its uid, PDU and framework"
+        return None
+
+
+def _json_object(value: str, keys: set[str]) -> bool:
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and keys <= set(data)
+
+
+def _batches(raw_batches: list, entries: list[history.Entry], uid: str, path: Path) -> list[ReceivedBatch]:
+    out, covered = [], set()
+    for n, b in enumerate(raw_batches):
+        where = f"history.batches[{n}]"
+        try:
+            if not isinstance(b, dict):
+                raise ValueError("a batch is an object")
+            signer = identity.check_code(b.get("signer"), "signer")
+            key = identity.unb64(b.get("key"), 32)
+            signature = identity.unb64(b.get("sig"), 64)
+            indices = b.get("entries")
+            if not isinstance(indices, list) or not indices or \
+                    not all(type(i) is int and 0 <= i < len(entries) for i in indices):
+                raise ValueError("its entries must be indices of the history's entries")
+        except (ValueError, HmipError) as exc:
+            raise HmipError(f"{path}: {where}: {exc}; nothing was imported") from None
+        for i in indices:
+            e = entries[i]
+            if e.author != signer and e.flags not in VOUCHED:
+                raise HmipError(f"{path}: {where}: signed by {signer} but holds an entry by {e.author}: "
+                                "an entry is signed by its author; nothing was imported")
+        digest = batches.digest(uid, signer, key, [entries[i].id for i in indices])
+        if not identity.verify(key, signature, digest):
+            raise HmipError(f"{path}: {where}: the signature of {signer} does not match the entries: "
+                            "the history was changed after it was signed; nothing was imported")
+        covered.update(indices)
+        out.append(ReceivedBatch(signer, key, signature, digest, indices))
+    if len(covered) != len(entries):
+        raise HmipError(f"{path}: history: {len(entries) - len(covered)} entries are signed by nobody; "
+                        "nothing was imported")
+    return out
+
+
+def _texts(raw_texts: dict, path: Path) -> list[tuple[bytes, bytes, str]]:
+    out = []
+    for digest, pair in raw_texts.items():
+        try:
+            if not _HASH.match(digest) or not isinstance(pair, list) or len(pair) != 2:
+                raise ValueError
+            salt, body = bytes.fromhex(pair[0]), pair[1]
+            if not isinstance(body, str) or len(salt) > 32:
+                raise ValueError
+        except (ValueError, TypeError):
+            raise HmipError(f"{path}: history.texts: {digest[:64]!r} is not a text and its salt; "
+                            "nothing was imported") from None
+        if history.text_hash(salt, body) != bytes.fromhex(digest):
+            raise HmipError(f"{path}: history.texts: a text does not match its hash: the file was "
+                            "changed after it was written; nothing was imported")
+        out.append((bytes.fromhex(digest), salt, body))
+    return out
+
+
+# --- importing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    source: Path
+    merged: MergeSummary
+    signed: bool
+
+
+def import_bundles(conn: sqlite3.Connection, paths: list, passphrase=None, by: str | None = None) -> list[ImportSummary]:
+    """Read and check every bundle first; then merge them all in one transaction (all or
+    nothing), backing up the database as it was just before committing; a refused batch of
+    bundles changes nothing and makes no backup."""
+    received = [read_bundle(p, passphrase) for p in paths]
+    out = []
+    with transaction(conn):
+        for r in received:
+            out.append(ImportSummary(r.source, merge(conn, r, by), r.signed))
+        if any(s.merged.entries_added or s.merged.created_inspection for s in out):
+            backup_committed(conn, "before-bundle-import")
+    return out
+
+
+def import_bundle(conn: sqlite3.Connection, path: Path | str, passphrase=None, by: str | None = None) -> ImportSummary:
+    return import_bundles(conn, [path], passphrase, by)[0]

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from ..errors import HmipError
 from ..framework import Framework
+from ..identity import check_code
 from ..store import transaction
-from ..store.database import backup_before
-from ..store.cases import check_ref, clean_profile, insert_case, profile_problem
+from ..store.cases import add_cases, check_ref, clean_profile, profile_problem
+from ..store.database import backup_committed
 
 REF_COLUMNS = ("ref", "case_ref", "case_reference", "crn")
 PERSONAL_COLUMNS = frozenset({
@@ -109,18 +110,19 @@ def _check_header(path: Path, columns: list[str], framework: Framework, drop_per
             raise HmipError(f"{path}: column {column!r} appears twice in the header")
 
 
-def import_sample(conn: sqlite3.Connection, path: Path, framework: Framework, *,
+def import_sample(conn: sqlite3.Connection, path: Path, framework: Framework, *, by: str,
                   drop_personal: bool = False) -> int:
-    """Add every case of the file in one transaction, or none. Returns how many were added."""
+    """Add every case of the file in one transaction, or none. Returns how many were added.
+    Codes in the `inspector` column join the team as inspectors (the lead's to decide)."""
     rows = read_sample(path, framework, drop_personal=drop_personal)
-    backup_before(conn, "before-sample-import")
     with transaction(conn):
         held = {r for (r,) in conn.execute("SELECT ref FROM case_file")}
         for line, ref, _, _ in rows:
             if ref in held:
                 raise HmipError(f"{path}: line {line}: case {ref} is already in this inspection")
-        for code in sorted({i for _, _, i, _ in rows if i}):
-            conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (code,))
-        for _, ref, inspector, profile in rows:
-            insert_case(conn, ref, inspector, profile)
+        for line, _, inspector, _ in rows:
+            if inspector:
+                check_code(inspector, f"{path}: line {line}: inspector")
+        add_cases(conn, [(ref, inspector, profile) for _, ref, inspector, profile in rows], by)
+        backup_committed(conn, "before-sample-import")
     return len(rows)

@@ -83,13 +83,15 @@ def _pct(value) -> float | None:
 
 
 def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | None = None,
-                   include_restricted_notes: bool = False) -> dict:
-    """Write the data workbook to `out` (atomically). Returns what was written, for messages.
+                   include_restricted_notes: bool = False, reader: str | None = None) -> dict:
+    """Write the data workbook to `out` (atomically), as `reader` may see the inspection.
+    Returns what was written, for messages.
 
-    The evidence notes of limited-access cases are left out unless the lead asks for them;
-    the About sheet says which.
+    The evidence notes and reasons of limited-access cases are left out unless the lead asks for
+    them (the About sheet says so); a limited-access case the reader may not open shows its
+    reference and nothing of what it says, though the figures count it.
     """
-    from ..store.access import restricted_refs
+    from ..store.access import closed_to, restricted_refs
 
     import xlsxwriter
 
@@ -99,7 +101,8 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
     framework = inspection.framework()
     ratings = current_ratings(conn, framework)
     restricted = restricted_refs(conn)
-    withheld = set() if include_restricted_notes else restricted
+    closed = closed_to(conn, reader)
+    withheld = closed if include_restricted_notes else restricted
     total = store.case_count(conn) + answer_count(conn)
     done = 0
 
@@ -119,9 +122,9 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
             _key_questions(wb, f, framework, ratings)
             _prompts(wb, f, framework, ratings, store.option_counts(conn, framework))
             _breakdowns_and_comparisons(wb, f, conn, framework)
-            cells = _cases(wb, f, conn, framework, tick)
-            cells += _answers(wb, f, conn, framework, tick, withheld)
-            _moderation(wb, f, conn, framework)
+            cells = _cases(wb, f, conn, framework, tick, closed)
+            cells += _answers(wb, f, conn, framework, tick, withheld, closed)
+            _moderation(wb, f, conn, framework, reader, withheld, closed)
             _framework(wb, f, framework)
             wb.close()
         except OSError as exc:
@@ -136,9 +139,13 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
 
 def _about(wb, f, inspection, framework, ratings: Ratings, restricted: int, included: bool) -> None:
     mod = ratings.extra.get("moderation", {})
-    moderation_line = (f"{mod.get('open_conflicts', 0)} import conflicts and {mod.get('disagreements', 0)} "
-                       f"second-reading disagreements open; {mod.get('awaiting_second_reading', 0)} "
-                       "second readings to finish (see the Moderation sheet)")
+    def count(n: int, thing: str) -> str:
+        return f"{n} {thing}{'' if n == 1 else 's'}"
+
+    moderation_line = (f"{count(mod.get('open_conflicts', 0), 'conflict')} and "
+                       f"{count(mod.get('disagreements', 0), 'second-reading disagreement')} open; "
+                       f"{count(mod.get('awaiting_second_reading', 0), 'second reading')} to finish "
+                       "(see the Moderation sheet)")
     ws = wb.add_worksheet("About")
     ws.set_landscape()
     ws.set_paper(9)
@@ -313,7 +320,7 @@ def _breakdowns_and_comparisons(wb, f, conn, framework: Framework) -> None:
 # --- case-level sheets (streamed) --------------------------------------------------------
 
 
-def _cases(wb, f, conn, framework: Framework, tick) -> int:
+def _cases(wb, f, conn, framework: Framework, tick, closed: set[str]) -> int:
     """One row per case: profile, then every answer (labels); question ids in a second header row."""
     questions = list(framework.questions.values())
     profile = list(framework.profile)
@@ -325,6 +332,12 @@ def _cases(wb, f, conn, framework: Framework, tick) -> int:
     ws.freeze_panes(2, 1)
     row, cells = 2, 0
     for case, answers in cases_with_answers(conn):
+        if case["ref"] in closed:
+            ws.write_row(row, 0, [case["ref"], "", WITHHELD])
+            cells += 3
+            row += 1
+            tick()
+            continue
         p = case["profile"]
         values = [case["ref"], case["inspector"] or "", case["status"],
                   *[field.label_of(p.get(field.id)) for field in profile]]
@@ -340,17 +353,23 @@ def _cases(wb, f, conn, framework: Framework, tick) -> int:
     return cells
 
 
-def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str]) -> int:
+WITHHELD = "(withheld: limited access case)"
+
+
+def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str], closed: set[str]) -> int:
     ws = _sheet(wb, "Answers", ["Case", "Question", "Value", "Answer", "Counts as", "Evidence note",
                                 "Answered by", "Answered at"], [12, 10, 14, 26, 10, 70, 12, 26], f)
     row, cells = 1, 0
     for ref, qid, value, note, by, at in answer_rows(conn):
         q = framework.questions.get(qid)
         option = q.type.option(value) if q else None
-        if ref in withheld and note:
-            note = "(withheld: limited access case)"
-        ws.write_row(row, 0, [ref, qid, value, option.label if option else "",
-                              option.counts_as if option else "", note or "", by or "", at])
+        if ref in closed:
+            ws.write_row(row, 0, [ref, qid, WITHHELD])
+        else:
+            if ref in withheld and note:
+                note = WITHHELD
+            ws.write_row(row, 0, [ref, qid, value, option.label if option else "",
+                                  option.counts_as if option else "", note or "", by or "", at])
         row += 1
         cells += 8
         tick()
@@ -358,15 +377,17 @@ def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str]) -> int
     return cells
 
 
-def _moderation(wb, f, conn, framework: Framework) -> None:
-    """Agreement between first and second readers, the conflicts, and the audit trail."""
-    from ..services import moderation_status
-    from ..store.audit import trail
+def _moderation(wb, f, conn, framework: Framework, reader: str | None, withheld: set[str],
+                closed: set[str]) -> None:
+    """Agreement between first and second readers, the conflicts, and the audit trail, as the
+    reader may see them: nothing of a limited-access case they may not open, and no note or
+    reason of one whose notes are withheld."""
+    from ..services.moderation import audit_trail, moderation_status
     from ..store.moderation import conflicts, pairs
 
-    status = moderation_status(conn, framework)
+    status = moderation_status(conn, framework, reader)
     ws = _sheet(wb, "Moderation", ["Agreement", "Id", "Pairs (n)", "Agreed", "% agreement",
-                                   "Cohen's kappa"], [22, 12, 10, 10, 14, 14], f)
+                                   "Cohen's kappa", "PABAK", "Gwet's AC1"], [22, 12, 10, 10, 14, 14, 10, 12], f)
     row = 1
     for level, figures in (("standard", status["agreement"]["standards"]),
                            ("key question", status["agreement"]["key_questions"])):
@@ -375,30 +396,41 @@ def _moderation(wb, f, conn, framework: Framework) -> None:
             if a["percent"] is not None:
                 ws.write(row, 4, a["percent"] / 100, f.percent)
             ws.write(row, 5, "undefined" if a["kappa"] is None and a["n"] else a["kappa"])
+            ws.write(row, 6, a["pabak"])
+            ws.write(row, 7, a["ac1"])
             row += 1
     row += 1
     ws.write_row(row, 0, ["Second reading", "Case", "Question", "First reader", "Second reader",
                           "Settled", "Reason"], f.header)
     row += 1
     for p in pairs(conn, framework):
-        ws.write_row(row, 0, ["agree" if p.agree else "differ", p.case_ref, p.question, p.first or "",
-                              p.second or "", p.settled or "", p.reason or ""])
+        if p.case_ref in closed:
+            ws.write_row(row, 0, ["", p.case_ref, p.question, WITHHELD])
+        else:
+            ws.write_row(row, 0, ["agree" if p.agree else "differ", p.case_ref, p.question, p.first or "",
+                                  p.second or "", p.settled or "",
+                                  "" if p.case_ref in withheld else p.reason or ""])
         row += 1
     row += 1
-    ws.write_row(row, 0, ["Import conflict", "Case", "Question", "Held", "Imported", "From",
-                          "Settled", "Reason"], f.header)
+    ws.write_row(row, 0, ["Conflict", "Case", "Question", "Readings", "Settled", "Reason"], f.header)
     row += 1
     for c in conflicts(conn, open_only=False):
-        ws.write_row(row, 0, [f"#{c.id}", c.case_ref, c.question, c.held_value, c.incoming_value,
-                              c.source, c.settled_value or "open", c.settled_reason or ""])
+        if c.case_ref in closed:
+            ws.write_row(row, 0, [f"#{c.id}", c.case_ref, c.field, WITHHELD])
+        else:
+            readings = "; ".join(f"{h.value} ({h.author or 'unknown'})" for h in c.heads)
+            ws.write_row(row, 0, [f"#{c.id}", c.case_ref, c.field, readings or "",
+                                  c.settled_value or "open",
+                                  "" if c.case_ref in withheld else c.settled_reason or ""])
         row += 1
     row += 1
     ws.write_row(row, 0, ["Audit trail: when", "Who", "What", "Case", "Question", "From", "To",
                           "Reason or detail"], f.header)
     row += 1
-    for e in trail(conn):
+    for e in audit_trail(conn, None, reader).lines:
+        said = "" if e.case_ref in withheld else e.reason or e.detail or ""
         ws.write_row(row, 0, [e.at, e.by or "", e.kind, e.case_ref or "", e.question or "",
-                              e.old_value or "", e.new_value or "", e.reason or e.detail or ""])
+                              e.old_value or "", e.new_value or "", said])
         row += 1
 
 

@@ -6,14 +6,13 @@ from .cases import (CaseFile, CaseWithAnswers, add_case, all_cases, case_count, 
                     get_case, set_resume_at, set_status, update_profile)
 from .counts import option_counts, overall_tallies, tallies
 from .database import connect, transaction
-from .inspections import (Inspection, add_inspector, create_inspection, get_inspection,
-                          inspectors, require_inspection)
+from .inspections import Inspection, create_inspection, get_inspection, require_inspection
 from .judgements import judgements, record_judgement
 
 __all__ = [
-    "Answer", "case_refs", "CaseFile", "CaseWithAnswers", "cases_with_answered", "Inspection", "add_case", "add_inspector", "all_cases",
-    "answers_for_case", "case_count", "clear_answer", "connect", "create_inspection",
-    "get_case", "get_inspection", "inspectors", "judgements", "option_counts",
+    "Answer", "case_refs", "CaseFile", "CaseWithAnswers", "cases_with_answered", "Inspection", "add_case",
+    "all_cases", "answers_for_case", "case_count", "clear_answer", "connect", "create_inspection",
+    "get_case", "get_inspection", "judgements", "option_counts",
     "overall_tallies", "record_answer", "record_judgement", "record_note",
     "require_inspection", "set_resume_at", "set_status", "tallies", "transaction",
     "update_profile",

@@ -1,9 +1,10 @@
 """Limited-access cases: open only to the inspectors assigned to them.
 
 A case is restricted when its profile says `limited_access: yes`. Its own inspector is always
-assigned; the lead can assign others (`hmip case grant`). Everyone else sees that the case
-exists, and nothing more. This guards against one inspector reading another's restricted case
-in the app or an export; it does not guard the database file itself (see docs/reliability.md).
+assigned; the lead can assign others (`hmip case grant`), the lead included, and each grant is a
+history entry. Everyone else sees that the case exists, and nothing more: not its answers' notes,
+nor its entries in the history. This guards against one inspector reading another's restricted
+case in the app or an export; it does not guard the database file itself (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from ..errors import HmipError
+from . import registers, team
 from .cases import CaseFile, get_case
 from .database import transaction
 
@@ -42,7 +44,7 @@ def restricted_refs(conn: sqlite3.Connection) -> set[str]:
         "SELECT ref FROM case_file WHERE json_extract(profile, '$.limited_access') = 'yes'")}
 
 
-def refs_open_to(conn: sqlite3.Connection, inspector: str) -> set[str]:
+def refs_open_to(conn: sqlite3.Connection, inspector: str | None) -> set[str]:
     """The restricted cases this inspector is assigned to."""
     return {ref for (ref,) in conn.execute(
         "SELECT ref FROM case_file c WHERE json_extract(c.profile, '$.limited_access') = 'yes' "
@@ -50,17 +52,18 @@ def refs_open_to(conn: sqlite3.Connection, inspector: str) -> set[str]:
         "AND a.inspector = ?))", (inspector, inspector))}
 
 
-def is_lead(conn: sqlite3.Connection, inspector: str | None) -> bool:
-    row = conn.execute("SELECT role FROM inspector WHERE code = ?", (inspector,)).fetchone()
-    return bool(row) and row[0] == "lead"
+def closed_to(conn: sqlite3.Connection, inspector: str | None) -> set[str]:
+    """The limited-access cases this inspector may not open: what they must not be shown."""
+    return restricted_refs(conn) - refs_open_to(conn, inspector)
 
 
 def grant(conn: sqlite3.Connection, ref: str, inspector: str, by: str | None) -> None:
-    """The lead assigns another inspector to a case."""
-    if not is_lead(conn, by):
-        raise HmipError(f"only the lead inspector can assign inspectors to a case ({by} is not lead)")
-    case = get_case(conn, ref)
+    """The lead assigns another inspector (a team member) to a case."""
+    team.require_lead(conn, by, "assign inspectors to a case")
+    get_case(conn, ref)
     with transaction(conn):
-        conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (inspector,))
-        conn.execute("INSERT OR IGNORE INTO case_access (case_id, inspector) VALUES (?, ?)",
-                     (case.id, inspector))
+        team.require_member(conn, inspector, "be assigned to a case")
+        team.ready_to_write(conn, by)
+        held = registers.current(conn, ("grant", ref, inspector))
+        if held is None or held.value != "granted":
+            registers.write(conn, ("grant", ref, inspector), "granted", author=by)

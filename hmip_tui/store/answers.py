@@ -1,4 +1,4 @@
-"""Answers: one per case and question, committed the moment they are given."""
+"""Answers: one register per case and question, each change an entry, committed as it is given."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from ..errors import HmipError
 from ..framework import Framework, Question
+from . import history, registers, team
 from .access import is_restricted, require_access
-from . import audit
-from .cases import CaseFile, get_case
+from .cases import CaseFile, check_changeable, get_case
 from .database import transaction
-from .inspections import now
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +22,7 @@ class Answer:
     framework_version: str
     answered_by: str | None
     answered_at: str
+    note_withheld: bool = False  # the note exists but this laptop holds only its hash
 
 
 def check_value(question: Question, value: str, where: str) -> None:
@@ -31,98 +31,97 @@ def check_value(question: Question, value: str, where: str) -> None:
         raise HmipError(f"{where}: {value!r} is not an answer to {question.id} (use one of: {allowed})")
 
 
-_UPSERT = (
-    "INSERT INTO answer (case_id, question, value, note, framework_id, framework_version, "
-    "answered_by, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (case_id, question) DO UPDATE SET value = excluded.value, note = excluded.note, "
-    "framework_id = excluded.framework_id, framework_version = excluded.framework_version, "
-    "answered_by = excluded.answered_by, answered_at = excluded.answered_at"
-)
+def _clean(note: str | None) -> str | None:
+    return note.strip() if note and note.strip() else None
 
 
-def check_changeable(case: CaseFile, reason: str | None) -> str | None:
-    """A moderated case is locked; a complete one changes only with a reason (both logged)."""
-    if case.locked:
-        raise HmipError(f"case {case.ref} is moderated and locked: reopen it with a reason first "
-                        "(hmip moderation reopen)")
-    reason = reason.strip() if reason and reason.strip() else None
-    if case.status == "complete" and reason is None:
-        raise HmipError(f"case {case.ref} is complete: give a reason for changing it (--reason)")
-    return reason
+def _open_case(conn, case_ref: str, by: str) -> CaseFile:
+    case = get_case(conn, case_ref)
+    if is_restricted(case.profile):
+        require_access(conn, case, by)
+    return case
+
+
+def _changeable_case(conn, case_ref: str, by: str, reason: str | None) -> tuple[CaseFile, str | None]:
+    case = _open_case(conn, case_ref, by)
+    return case, check_changeable(case, reason)
 
 
 def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str, question_id: str,
                   value: str, note: str | None = None, answered_by: str | None = None,
                   keep_note: bool = False, reason: str | None = None) -> Answer:
-    """Validate and durably commit one answer, with its audit entry; returns it as stored.
+    """Validate and durably commit one answer as a history entry; returns it as it now stands.
 
-    With `keep_note`, an existing evidence note survives a change of value (the case walk
-    answers with a key and edits the note separately).
+    With `keep_note`, the evidence note held survives a change of value (the case walk answers
+    with a key and edits the note separately).
     """
     question = framework.question(question_id)
-    case = get_case(conn, case_ref)
-    if is_restricted(case.profile):
-        require_access(conn, case, answered_by)
+    by = answered_by or ""
+    case = _open_case(conn, case_ref, by)
     why_not = question.why_not(case.profile)
     if why_not:
         raise HmipError(f"question {question_id} does not apply to case {case_ref}: {why_not}")
     check_value(question, value, f"case {case_ref}")
     reason = check_changeable(case, reason)
-    note = note.strip() if note and note.strip() else None
-    stamp = now()
+    note = _clean(note)
+    register = ("answer", case_ref, question_id)
     with transaction(conn):
-        row = conn.execute("SELECT value, note FROM answer WHERE case_id = ? AND question = ?",
-                           (case.id, question_id)).fetchone()
-        if keep_note and note is None and row:
-            note = row[1]
-        conn.execute(_UPSERT, (case.id, question_id, value, note, framework.id, framework.version,
-                               answered_by, stamp))
-        if row is None or row[0] != value or reason:
-            audit.log(conn, "answer", answered_by, case_ref=case_ref, question=question_id,
-                      old=row[0] if row else None, new=value, reason=reason)
+        team.ready_to_write(conn, by)
+        held = registers.current(conn, register)
+        note_hash = held.note if held is not None and keep_note and note is None else None
+        unchanged = (held is not None and held.value == value and reason is None
+                     and (note is None and (keep_note or held.note is None)
+                          or note is not None and history.text_of(conn, held.note) == note))
+        if not unchanged:
+            if note is not None:
+                note_hash = history.write_text(conn, note)
+            registers.write(conn, register, value, author=by, note=note_hash,
+                            reason=history.write_text(conn, reason))
         # The inspector's place in the case moves with their last answer: same commit.
-        conn.execute("UPDATE case_file SET resume_at = ?, status = CASE status "
-                     "WHEN 'not_started' THEN 'in_progress' ELSE status END WHERE id = ?",
-                     (question_id, case.id))
-    return Answer(question_id, value, note, framework.id, framework.version, answered_by, stamp)
+        conn.execute("UPDATE case_file SET resume_at = ? WHERE id = ?", (question_id, case.id))
+    return answers_for_case(conn, case.id)[question_id]
 
 
 def record_note(conn: sqlite3.Connection, case_ref: str, question_id: str, note: str,
                 by: str | None = None, reason: str | None = None) -> None:
-    """Change the evidence note of an answer already given."""
-    case = get_case(conn, case_ref)
-    reason = check_changeable(case, reason)
+    """Change the evidence note of an answer already given: an entry with the same value."""
+    by = by or ""
+    case, reason = _changeable_case(conn, case_ref, by, reason)
+    register = ("answer", case_ref, question_id)
     with transaction(conn):
-        row = conn.execute("SELECT note FROM answer WHERE case_id = ? AND question = ?",
-                           (case.id, question_id)).fetchone()
-        if row is None:
+        team.ready_to_write(conn, by)
+        held = registers.current(conn, register)
+        if held is None or not held.value:
             raise HmipError(f"case {case_ref}: answer {question_id} before writing its evidence note")
-        conn.execute("UPDATE answer SET note = ? WHERE case_id = ? AND question = ?",
-                     (note.strip() or None, case.id, question_id))
-        audit.log(conn, "note", by, case_ref=case_ref, question=question_id, old=row[0],
-                  new=note.strip() or None, reason=reason)
+        note = _clean(note)
+        if note == history.text_of(conn, held.note) and (note is not None or held.note is None):
+            return
+        registers.write(conn, register, held.value, author=by, note=history.write_text(conn, note),
+                        reason=history.write_text(conn, reason))
 
 
 def clear_answer(conn: sqlite3.Connection, case_ref: str, question_id: str,
                  by: str | None = None, reason: str | None = None) -> None:
-    case = get_case(conn, case_ref)
-    reason = check_changeable(case, reason)
+    """Take an answer back: an entry with no value. A complete case then needs it again."""
+    by = by or ""
+    case, reason = _changeable_case(conn, case_ref, by, reason)
+    register = ("answer", case_ref, question_id)
     with transaction(conn):
-        row = conn.execute("SELECT value FROM answer WHERE case_id = ? AND question = ?",
-                           (case.id, question_id)).fetchone()
-        conn.execute("DELETE FROM answer WHERE case_id = ? AND question = ?", (case.id, question_id))
-        if row:
-            audit.log(conn, "clear", by, case_ref=case_ref, question=question_id, old=row[0],
-                      reason=reason)
-        # A complete case has every answer: clearing one reopens it.
-        conn.execute("UPDATE case_file SET status = 'in_progress' WHERE id = ? AND status = 'complete'",
-                     (case.id,))
+        team.ready_to_write(conn, by)
+        held = registers.current(conn, register)
+        if held is None or not held.value:
+            return
+        why = history.write_text(conn, reason)
+        registers.write(conn, register, "", author=by, reason=why)
+        if case.status == "complete":
+            registers.write(conn, ("status", case_ref, ""), "in_progress", author=by, reason=why)
 
 
 def answers_for_case(conn: sqlite3.Connection, case_id: int) -> dict[str, Answer]:
     return {
-        row[0]: Answer(*row)
+        row[0]: Answer(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
+                       row[2] is None and row[7] is not None)
         for row in conn.execute(
-            "SELECT question, value, note, framework_id, framework_version, answered_by, answered_at "
-            "FROM answer WHERE case_id = ?", (case_id,))
+            "SELECT question, value, note, framework_id, framework_version, answered_by, answered_at, "
+            "note_hash FROM answer WHERE case_id = ?", (case_id,))
     }

@@ -1,19 +1,23 @@
-"""The audit trail: who changed what, when, from what to what, and why. Append-only.
+"""The audit trail: the history, shown. Who changed what, when, from what to what, and why.
 
-Triggers in the schema refuse any UPDATE or DELETE on it, so not even a bug can rewrite history.
-Written inside the same transaction as the change it records.
+Entries of a limited-access case show only to those who may open it; the others learn how many
+were left out, and nothing else. The trail kept before the history (databases from hmip 0.1)
+comes first, closed.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
-from .inspections import now
+from . import history
+from .access import closed_to
+from .history import SETTLE
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
+class Line:
     at: str
     by: str | None
     kind: str
@@ -25,20 +29,73 @@ class Entry:
     detail: str | None
 
 
-def log(conn: sqlite3.Connection, kind: str, by: str | None, *, case_ref: str | None = None,
-        question: str | None = None, old: str | None = None, new: str | None = None,
-        reason: str | None = None, detail: str | None = None) -> None:
-    """Append one entry; the caller holds the transaction of the change itself."""
-    conn.execute(
-        "INSERT INTO audit (at, by, kind, case_ref, question, old_value, new_value, reason, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (now(), by, kind, case_ref, question, old, new, reason, detail),
-    )
+@dataclass(frozen=True, slots=True)
+class Trail:
+    lines: list[Line]
+    withheld: int  # entries of limited-access cases the reader may not open
 
 
-def trail(conn: sqlite3.Connection, case_ref: str | None = None) -> list[Entry]:
-    """The entries for one case (or all), oldest first."""
-    sql = "SELECT at, by, kind, case_ref, question, old_value, new_value, reason, detail FROM audit"
-    rows = conn.execute(sql + " WHERE case_ref = ? ORDER BY id", (case_ref,)) if case_ref else \
-        conn.execute(sql + " ORDER BY id")
-    return [Entry(*r) for r in rows]
+def trail(conn: sqlite3.Connection, case_ref: str | None = None, reader: str | None = None) -> Trail:
+    """The entries for one case (or all), oldest first, as `reader` may see them."""
+    hidden = closed_to(conn, reader)
+    lines = [Line(*r) for r in conn.execute(
+        "SELECT at, by, kind, case_ref, question, old_value, new_value, reason, detail FROM audit "
+        + ("WHERE case_ref = ? " if case_ref else "") + "ORDER BY id", (case_ref,) if case_ref else ())
+        if r[3] not in hidden]
+    values: dict[bytes, str] = {}
+    withheld = 0
+    for _, e in history.entries(conn, case_ref=case_ref):
+        values[e.id] = e.value
+        if e.case_ref in hidden:
+            withheld += 1
+            continue
+        old = [values[p] for p in e.parents if p in values]
+        lines.append(_line(conn, e, " / ".join(sorted(set(old))) if old else None))
+    return Trail(lines, withheld)
+
+
+def _line(conn, e: history.Entry, old: str | None) -> Line:
+    reason = history.text_of(conn, e.reason)
+    kind, detail, new = e.kind, None, e.value or None
+    note = history.text_of(conn, e.note) if e.note else None
+    if e.kind == "inspection":
+        detail = f"founded the inspection of {json.loads(e.value)['pdu']}"
+        new = None
+    elif e.kind == "team":
+        detail = f"{e.field} is {e.value}"
+        new = None
+    elif e.kind == "rekey":
+        key = json.loads(e.value).get("key")
+        detail = f"re-pinned {e.field}'s key" + ("" if key else ": the next key seen is pinned")
+        new = None
+    elif e.kind == "case":
+        detail = f"case added, read by {e.value}" if old is None else f"read by {e.value}"
+        new = None
+    elif e.kind in ("answer", "judgement"):
+        if e.note and note is None:
+            detail = "note withheld or redacted"
+        elif note:
+            detail = f"{'evidence' if e.kind == 'judgement' else 'note'}: {note}"
+        if not e.value:
+            kind, new = "clear", None
+    elif e.kind == "grant":
+        detail = f"{e.field} may open the case" if e.value == "granted" else f"{e.field} may not"
+        new = None
+    elif e.kind == "assign":
+        kind, detail, new = "second-reading", f"assigned to {e.value}", None
+    elif e.kind == "reading":
+        kind = "second-reading"
+    elif e.kind == "finish":
+        kind, detail, new = "second-reading", "finished", None
+    elif e.kind == "redact":
+        n = len([x for x in e.value.split(",") if x])
+        detail, new = f"redacted {n} version{'s' if n != 1 else ''} of the note", None
+    elif e.kind == "export":
+        detail, new = e.value, None
+    if e.flags == SETTLE:
+        kind = "settle"
+    elif e.flags in history.VOUCHED:
+        detail = f"{detail}; " if detail else ""
+        detail += "unsigned bundle" if e.flags == history.V1 else "from before the history"
+    return Line(e.at, e.author or None, kind, e.case_ref or None,
+                e.field or None, old, new, reason, detail)

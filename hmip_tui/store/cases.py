@@ -10,6 +10,7 @@ from datetime import date
 
 from ..errors import HmipError
 from ..framework import Framework
+from . import history, registers
 from .database import transaction
 from .inspections import now
 
@@ -94,18 +95,34 @@ def case_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM case_file").fetchone()[0]
 
 
-def insert_case(conn: sqlite3.Connection, ref: str, inspector: str | None, profile: dict,
-                status: str = "not_started", created_at: str | None = None) -> int:
-    """Insert one case inside the caller's transaction; returns its row id."""
-    cur = conn.execute(
-        "INSERT INTO case_file (ref, inspector, profile, status, created_at) VALUES (?, ?, ?, ?, ?)",
-        (ref, inspector, json.dumps(profile, sort_keys=True), status, created_at or now()),
-    )
-    return cur.lastrowid
+def case_entries(ref: str, inspector: str | None, profile: dict, *, author: str, at: str,
+                 flags: str = history.PLAIN) -> list[history.Entry]:
+    """A new case as history: who reads it, then each profile field as a register of its own
+    (so that two laptops changing different fields never conflict)."""
+    out = [history.make_entry("case", ref, "", inspector or "", author=author, at=at, flags=flags)]
+    out += [history.make_entry("profile", ref, f, v, author=author, at=at, flags=flags)
+            for f, v in sorted(profile.items())]
+    return out
+
+
+def add_cases(conn: sqlite3.Connection, cases: list[tuple[str, str | None, dict]], by: str) -> None:
+    """Add checked new cases [(ref, inspector, profile)] inside the caller's transaction. Codes
+    not on the team join it as inspectors (the lead's to decide)."""
+    from . import team
+
+    team.ready_to_write(conn, by)
+    newcomers = sorted({i for _, i, _ in cases if i} - set(team.members(conn)))
+    if newcomers:
+        team.require_lead(conn, by, f"add {', '.join(newcomers)} to the team")
+        for code in newcomers:
+            team.add(conn, code, "inspector", by)
+    stamp = now()
+    registers.advance(conn, [e for ref, inspector, profile in cases
+                             for e in case_entries(ref, inspector, profile, author=by, at=stamp)])
 
 
 def add_case(conn: sqlite3.Connection, framework: Framework, ref: str, inspector: str | None,
-             profile: dict) -> CaseFile:
+             profile: dict, by: str) -> CaseFile:
     """Add one case, validated, in its own transaction."""
     ref = check_ref(ref, "case")
     profile = clean_profile(profile)
@@ -115,34 +132,68 @@ def add_case(conn: sqlite3.Connection, framework: Framework, ref: str, inspector
     with transaction(conn):
         if conn.execute("SELECT 1 FROM case_file WHERE ref = ?", (ref,)).fetchone():
             raise HmipError(f"case {ref} is already in this inspection")
-        if inspector:
-            conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (inspector,))
-        insert_case(conn, ref, inspector, profile)
+        add_cases(conn, [(ref, inspector, profile)], by)
     return get_case(conn, ref)
 
 
-def update_profile(conn: sqlite3.Connection, framework: Framework, ref: str, profile: dict) -> CaseFile:
+def update_profile(conn: sqlite3.Connection, framework: Framework, ref: str, profile: dict, by: str,
+                   reason: str | None = None) -> CaseFile:
+    """Change a case's profile: one entry per field that changed."""
+    from . import team
+    from .access import require_access
+
     profile = clean_profile(profile)
     problem = profile_problem(framework, profile)
     if problem:
         raise HmipError(f"case {ref}: {problem}")
+    case = get_case(conn, ref)
+    require_access(conn, case, by)
+    changed = {f for f in set(profile) | set(case.profile) if profile.get(f) != case.profile.get(f)}
+    if not changed:
+        return case
+    reason = check_changeable(case, reason)
     with transaction(conn):
-        cur = conn.execute("UPDATE case_file SET profile = ? WHERE ref = ?",
-                           (json.dumps(profile, sort_keys=True), ref))
-        if cur.rowcount == 0:
-            raise HmipError(f"no case {ref!r} in this inspection")
+        team.ready_to_write(conn, by)
+        why = history.write_text(conn, reason)
+        for f in sorted(changed):
+            registers.write(conn, ("profile", ref, f), profile.get(f, ""), author=by, reason=why)
     return get_case(conn, ref)
 
 
-def set_status(conn: sqlite3.Connection, ref: str, status: str) -> None:
-    if status not in STATUSES:
-        raise HmipError(f"unknown case status {status!r}")
+def check_changeable(case: CaseFile, reason: str | None) -> str | None:
+    """A moderated case is locked; a complete one changes only with a reason (both logged)."""
+    if case.locked:
+        raise HmipError(f"case {case.ref} is moderated and locked: the lead reopens it with a reason "
+                        "first (hmip moderation reopen)")
+    reason = reason.strip() if reason and reason.strip() else None
+    if case.status == "complete" and reason is None:
+        raise HmipError(f"case {case.ref} is complete: give a reason for changing it (--reason)")
+    return reason
+
+
+def set_status(conn: sqlite3.Connection, ref: str, status: str, by: str, reason: str | None = None) -> None:
+    """Mark a case complete, or take it back to in progress (with a reason, once complete)."""
+    from . import team
+
+    if status not in ("complete", "in_progress"):
+        raise HmipError(f"a case is marked complete or in_progress, not {status!r}")
+    case = get_case(conn, ref)
+    if case.status == status:
+        return
+    if case.locked:
+        raise HmipError(f"case {ref} is moderated and locked: the lead reopens it with a reason first "
+                        "(hmip moderation reopen)")
+    if case.status == "complete" and not (reason and reason.strip()):
+        raise HmipError(f"case {ref} is complete: give a reason for taking it back to in progress (--reason)")
     with transaction(conn):
-        conn.execute("UPDATE case_file SET status = ? WHERE ref = ?", (status, ref))
+        team.ready_to_write(conn, by)
+        registers.write(conn, ("status", ref, ""), status, author=by,
+                        reason=history.write_text(conn, reason.strip() if reason else None))
 
 
 def set_resume_at(conn: sqlite3.Connection, ref: str, question_id: str) -> None:
-    """Remember where the inspector is in the case, so reopening it returns there."""
+    """Remember where the inspector is in the case, so reopening it returns there. This laptop's
+    place, not a change to the inspection: not in the history."""
     with transaction(conn):
         conn.execute("UPDATE case_file SET resume_at = ? WHERE ref = ?", (question_id, ref))
 

@@ -67,6 +67,14 @@ def _restore_hint(path: Path) -> str:
     return "There is no backup beside it: restore from a bundle with hmip bundle import"
 
 
+class Connection(sqlite3.Connection):
+    """A connection that remembers which inspector codes it has checked as writers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ready_writers: set[str] = set()
+
+
 def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
     """Open (and if need be create and migrate) the database at `path`.
 
@@ -82,19 +90,22 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
         os.close(fd)
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
-                           check_same_thread=False)
+                           check_same_thread=False, factory=Connection)
     try:
         version = _refuse_foreign_or_newer(conn, path)
         # WAL with synchronous=FULL: a commit is on disk when it returns, even across a power cut.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
+        # A redacted note is overwritten on disk, not only unlinked from the b-tree.
+        conn.execute("PRAGMA secure_delete=ON")
         if version < SCHEMA_VERSION:
             if version > 0:
                 make_backup(conn, path, f"before-migration-{version}-to-{SCHEMA_VERSION}")
             _migrate(conn, version)
-        elif not backed_up_today(path) and conn.execute("SELECT 1 FROM inspection").fetchone():
-            make_backup(conn, path, "daily")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if version == SCHEMA_VERSION:
+            if not backed_up_today(path) and conn.execute("SELECT 1 FROM inspection").fetchone():
+                make_backup(conn, path, "daily")
     except BaseException:
         conn.close()
         raise
@@ -102,9 +113,15 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
 
 
 def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    # Foreign keys stay off while tables are rebuilt (a dropped table would cascade), and are
+    # checked whole before the migration commits.
     with transaction(conn):
         for step in MIGRATIONS[version:]:
             step(conn)
+        problem = conn.execute("PRAGMA foreign_key_check").fetchone()
+        if problem:
+            raise HmipError(f"the database could not be upgraded: table {problem[0]} refers to a "
+                            f"missing {problem[2]} row; it was left as it was")
         conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -142,3 +159,20 @@ def backup_before(conn: sqlite3.Connection, reason: str) -> Path | None:
     if conn.execute("SELECT 1 FROM inspection").fetchone() is None:
         return None
     return make_backup(conn, database_path(conn), reason)
+
+
+def backup_committed(conn: sqlite3.Connection, reason: str) -> Path | None:
+    """A backup of the database as last committed, read through a connection of its own.
+
+    Called inside a write transaction, just before it commits, it copies the state from before
+    that transaction: so a change that is refused never makes a backup, and one that is
+    accepted always has one. None for a database that held no inspection yet.
+    """
+    path = database_path(conn)
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if reader.execute("SELECT 1 FROM inspection").fetchone() is None:
+            return None
+        return make_backup(reader, path, reason)
+    finally:
+        reader.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -45,10 +46,12 @@ def require_inspection(conn: sqlite3.Connection) -> Inspection:
     return inspection
 
 
-def create_inspection(conn: sqlite3.Connection, *, pdu: str, framework: Framework,
-                      region: str | None = None, fieldwork_start: str | None = None,
-                      uid: str | None = None, created_at: str | None = None) -> Inspection:
-    """Record the inspection; the caller holds the transaction."""
+def create_inspection(conn: sqlite3.Connection, *, pdu: str, framework: Framework, lead: str,
+                      region: str | None = None, fieldwork_start: str | None = None) -> Inspection:
+    """Found the inspection this database holds, with `lead` as its lead inspector: its first
+    history entries. The caller holds the transaction."""
+    from . import registers, team
+
     existing = get_inspection(conn)
     if existing is not None:
         raise HmipError(
@@ -57,25 +60,19 @@ def create_inspection(conn: sqlite3.Connection, *, pdu: str, framework: Framewor
         )
     if not pdu.strip():
         raise HmipError("the PDU name is empty")
-    inspection = Inspection(uid or str(uuid.uuid4()), pdu.strip(), region, fieldwork_start,
-                            framework.id, framework.version, created_at or now())
-    conn.execute(
-        "INSERT INTO inspection (id, uid, pdu, region, fieldwork_start, framework_id, "
-        "framework_version, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
-        (inspection.uid, inspection.pdu, inspection.region, inspection.fieldwork_start,
-         inspection.framework_id, inspection.framework_version, inspection.created_at),
-    )
+    team.ready_to_write(conn, lead, check_member=False)
+    inspection = Inspection(str(uuid.uuid4()), pdu.strip(), region, fieldwork_start,
+                            framework.id, framework.version, now())
+    registers.write(conn, ("inspection", "", ""), inspection_value(inspection), author=lead,
+                    at=inspection.created_at)
+    team.add(conn, lead, "lead", lead)
     return inspection
 
 
-def add_inspector(conn: sqlite3.Connection, code: str, role: str = "inspector") -> None:
-    """Add an inspector, or raise their role to lead; never lowers a lead."""
-    conn.execute(
-        "INSERT INTO inspector (code, role) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET "
-        "role = CASE WHEN excluded.role = 'lead' THEN 'lead' ELSE inspector.role END",
-        (code, role),
-    )
-
-
-def inspectors(conn: sqlite3.Connection) -> dict[str, str]:
-    return dict(conn.execute("SELECT code, role FROM inspector ORDER BY code"))
+def inspection_value(inspection: Inspection) -> str:
+    """What the inspection's history entry says: everything a laptop needs to hold it."""
+    return json.dumps({"uid": inspection.uid, "pdu": inspection.pdu, "region": inspection.region,
+                       "fieldwork_start": inspection.fieldwork_start,
+                       "framework_id": inspection.framework_id,
+                       "framework_version": inspection.framework_version,
+                       "created_at": inspection.created_at}, sort_keys=True)

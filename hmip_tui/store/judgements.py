@@ -6,9 +6,8 @@ import sqlite3
 
 from ..errors import HmipError
 from ..framework import Framework
-from . import audit
+from . import history, registers, team
 from .database import transaction
-from .inspections import now
 
 
 def record_judgement(conn: sqlite3.Connection, framework: Framework, standard_id: str,
@@ -21,16 +20,14 @@ def record_judgement(conn: sqlite3.Connection, framework: Framework, standard_id
     framework.band(rating)
     if not evidence or not evidence.strip():
         raise HmipError(f"a judgement on standard {standard_id} needs its evidence (--evidence)")
+    by = judged_by or ""
     with transaction(conn):
-        held = conn.execute("SELECT rating FROM judgement WHERE standard = ?", (standard_id,)).fetchone()
-        audit.log(conn, "judgement", judged_by, question=standard_id, old=held[0] if held else None,
-                  new=rating, detail=evidence.strip())
-        conn.execute(
-            "INSERT INTO judgement (standard, rating, evidence, judged_by, judged_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (standard) DO UPDATE SET rating = excluded.rating, "
-            "evidence = excluded.evidence, judged_by = excluded.judged_by, judged_at = excluded.judged_at",
-            (standard_id, rating, evidence.strip(), judged_by, now()),
-        )
+        team.ready_to_write(conn, by)
+        held = registers.current(conn, ("judgement", "", standard_id))
+        if held is not None and held.value == rating and history.text_of(conn, held.note) == evidence.strip():
+            return
+        registers.write(conn, ("judgement", "", standard_id), rating, author=by,
+                        note=history.write_text(conn, evidence.strip()))
 
 
 def judgements(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:

@@ -158,5 +158,204 @@ def _v3_moderation(conn: sqlite3.Connection) -> None:
         )
 
 
-MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation]
+def _v4_history(conn: sqlite3.Connection) -> None:
+    """The history becomes the truth: entries, their signed batches, texts, and heads; the
+    current tables are rebuilt from it (a database at schema 3 first becomes root entries)."""
+    from .legacy import entries_from_schema_3
+
+    _run(conn, _HISTORY)
+    # Trigger bodies hold semicolons: one statement each.
+    for trigger in _HISTORY_TRIGGERS:
+        conn.execute(trigger)
+    old = entries_from_schema_3(conn)
+    for table in ("second_answer", "second_reading", "conflict", "case_access", "answer", "judgement",
+                  "case_file", "inspector"):
+        conn.execute(f"DROP TABLE {table}")
+    _run(conn, _CURRENT)
+    if old is not None:
+        from .legacy import replay
+
+        replay(conn, old)
+
+
+_HISTORY = """
+    -- Every change, appended and never rewritten. `seq` is the order this database received
+    -- them in (parents always first), `id` is the SHA-256 of the entry, `k` its first 8 bytes,
+    -- indexed (a random 32-byte key makes a slow index).
+    CREATE TABLE entry (
+        seq      INTEGER PRIMARY KEY,
+        id       BLOB NOT NULL CHECK (length(id) = 32),
+        k        INTEGER NOT NULL UNIQUE,
+        kind     TEXT NOT NULL,
+        case_ref TEXT NOT NULL DEFAULT '',
+        field    TEXT NOT NULL DEFAULT '',
+        value    TEXT NOT NULL DEFAULT '',
+        note     BLOB,
+        reason   BLOB,
+        author   TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        parents  BLOB,
+        flags    TEXT NOT NULL DEFAULT '',
+        batch    INTEGER REFERENCES batch(seq)
+    );
+    CREATE INDEX entry_unsigned ON entry(author) WHERE batch IS NULL;
+    CREATE INDEX entry_case ON entry(case_ref) WHERE case_ref != '';
+
+    -- A signature over the ids of a batch of entries, by their author, kept as received.
+    CREATE TABLE batch (
+        seq         INTEGER PRIMARY KEY,
+        digest      BLOB NOT NULL UNIQUE,
+        signer      TEXT NOT NULL,
+        key         BLOB NOT NULL,
+        signature   BLOB NOT NULL,
+        entries     BLOB NOT NULL,
+        received_at TEXT NOT NULL
+    );
+
+    -- Evidence notes, reasons and judgement evidence, by salted hash, entries hold the hash.
+    CREATE TABLE text (
+        hash BLOB PRIMARY KEY,
+        salt BLOB NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- Texts the lead redacted: never stored again, whoever sends them.
+    CREATE TABLE redacted (hash BLOB PRIMARY KEY) WITHOUT ROWID;
+
+    -- The heads of every register: the entries nothing replaces yet.
+    CREATE TABLE head (
+        kind     TEXT NOT NULL,
+        case_ref TEXT NOT NULL,
+        field    TEXT NOT NULL,
+        id       BLOB NOT NULL,
+        value    TEXT NOT NULL,
+        note     BLOB,
+        author   TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        flags    TEXT NOT NULL,
+        PRIMARY KEY (kind, case_ref, field, id)
+    ) WITHOUT ROWID;
+
+    -- The key this database expects from each inspector code (pinned on first sight).
+    CREATE TABLE signer (
+        code      TEXT PRIMARY KEY,
+        key       BLOB NOT NULL,
+        pinned_at TEXT NOT NULL,
+        source    TEXT
+    );
+    -- Batches signed by a key since re-pinned that the lead vouched for when re-pinning it.
+    CREATE TABLE kept_batch (digest BLOB PRIMARY KEY) WITHOUT ROWID
+"""
+
+_HISTORY_TRIGGERS = [
+    "CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry "
+    "BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+    "CREATE TRIGGER entry_no_rewrite BEFORE UPDATE OF seq, id, k, kind, case_ref, field, value, note, "
+    "reason, author, at, parents, flags ON entry "
+    "BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+    "CREATE TRIGGER entry_signed_once BEFORE UPDATE OF batch ON entry WHEN OLD.batch IS NOT NULL "
+    "BEGIN SELECT RAISE(ABORT, 'a signed entry keeps its signature'); END",
+    # REPLACE deletes the row it clashes with without firing DELETE triggers: refuse the clash.
+    "CREATE TRIGGER entry_no_replace BEFORE INSERT ON entry WHEN EXISTS "
+    "(SELECT 1 FROM entry WHERE k = NEW.k) OR EXISTS (SELECT 1 FROM entry WHERE seq = NEW.seq) "
+    "BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+    "CREATE TRIGGER batch_no_update BEFORE UPDATE ON batch "
+    "BEGIN SELECT RAISE(ABORT, 'signed batches are kept as received'); END",
+    "CREATE TRIGGER batch_no_delete BEFORE DELETE ON batch "
+    "BEGIN SELECT RAISE(ABORT, 'signed batches are kept as received'); END",
+    "CREATE TRIGGER batch_no_replace BEFORE INSERT ON batch WHEN EXISTS "
+    "(SELECT 1 FROM batch WHERE digest = NEW.digest) OR EXISTS (SELECT 1 FROM batch WHERE seq = NEW.seq) "
+    "BEGIN SELECT RAISE(ABORT, 'signed batches are kept as received'); END",
+    "CREATE TRIGGER text_no_update BEFORE UPDATE ON text "
+    "BEGIN SELECT RAISE(ABORT, 'a text is never rewritten'); END",
+    # A text leaves only by redaction (a name typed by mistake), which the history records.
+    "CREATE TRIGGER text_only_redacted BEFORE DELETE ON text WHEN NOT EXISTS "
+    "(SELECT 1 FROM redacted WHERE hash = OLD.hash) "
+    "BEGIN SELECT RAISE(ABORT, 'a text leaves only by redaction'); END",
+    "CREATE TRIGGER text_no_replace BEFORE INSERT ON text WHEN EXISTS "
+    "(SELECT 1 FROM text WHERE hash = NEW.hash) BEGIN SELECT RAISE(IGNORE); END",
+    # The trail from before the history is closed: nothing is added to it, or rewritten.
+    "CREATE TRIGGER audit_closed BEFORE INSERT ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail before the history is closed'); END",
+]
+
+# The current tables: what the history says now, rebuilt from it (registers.py writes them).
+_CURRENT = """
+    CREATE TABLE inspector (
+        code TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('lead', 'inspector'))
+    );
+    CREATE TABLE case_file (
+        id           INTEGER PRIMARY KEY,
+        ref          TEXT NOT NULL UNIQUE,
+        inspector    TEXT,
+        profile      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(profile)),
+        status       TEXT NOT NULL DEFAULT 'not_started'
+                     CHECK (status IN ('not_started', 'in_progress', 'complete')),
+        resume_at    TEXT,
+        created_at   TEXT NOT NULL,
+        moderated_at TEXT
+    );
+    CREATE INDEX case_file_inspector ON case_file(inspector);
+    CREATE TABLE answer (
+        case_id           INTEGER NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+        question          TEXT NOT NULL,
+        value             TEXT NOT NULL,
+        note              TEXT,
+        note_hash         BLOB,
+        framework_id      TEXT NOT NULL,
+        framework_version TEXT NOT NULL,
+        answered_by       TEXT,
+        answered_at       TEXT NOT NULL,
+        PRIMARY KEY (case_id, question)
+    ) WITHOUT ROWID;
+    CREATE TABLE judgement (
+        standard  TEXT PRIMARY KEY,
+        rating    TEXT NOT NULL,
+        evidence  TEXT NOT NULL,
+        judged_by TEXT,
+        judged_at TEXT NOT NULL
+    );
+    CREATE TABLE case_access (
+        case_id   INTEGER NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+        inspector TEXT NOT NULL,
+        PRIMARY KEY (case_id, inspector)
+    ) WITHOUT ROWID;
+    -- A register whose heads disagree, from when they did until an entry ended it.
+    CREATE TABLE conflict (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL,
+        case_ref  TEXT NOT NULL,
+        field     TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        closed_by BLOB,
+        closed_at TEXT
+    );
+    CREATE UNIQUE INDEX conflict_open ON conflict(kind, case_ref, field) WHERE closed_by IS NULL;
+    CREATE TABLE second_reading (
+        case_id     INTEGER PRIMARY KEY REFERENCES case_file(id) ON DELETE CASCADE,
+        reader      TEXT NOT NULL,
+        assigned_by TEXT,
+        assigned_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE TABLE second_answer (
+        case_id        INTEGER NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+        question       TEXT NOT NULL,
+        value          TEXT NOT NULL,
+        note           TEXT,
+        note_hash      BLOB,
+        entry          BLOB,
+        first_value    TEXT,
+        answered_by    TEXT,
+        answered_at    TEXT NOT NULL,
+        settled_value  TEXT,
+        settled_reason TEXT,
+        settled_by     TEXT,
+        settled_at     TEXT,
+        PRIMARY KEY (case_id, question)
+    ) WITHOUT ROWID
+"""
+
+
+MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history]
 SCHEMA_VERSION = len(MIGRATIONS)

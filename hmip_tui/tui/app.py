@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from .. import store
+from .. import services
 from ..framework import Framework
 from .commands import HmipCommands
 
@@ -34,7 +34,7 @@ class HmipApp(App):
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:
         # composing one screen instead of two is the difference in time to first paint.
-        inspection = store.get_inspection(self.conn)
+        inspection = services.get_inspection(self.conn)
         if inspection is None:
             from .screens.welcome import WelcomeScreen
 
@@ -53,7 +53,7 @@ class HmipApp(App):
         """From the welcome screen: show the home screen of the inspection just made."""
         from .screens.home import HomeScreen
 
-        self.use_inspection(store.require_inspection(self.conn))
+        self.use_inspection(services.require_inspection(self.conn))
         self.push_screen(HomeScreen())  # over the welcome screen, which is the base
 
     def action_help(self) -> None:
@@ -85,10 +85,9 @@ class HmipApp(App):
     def may_open(self, ref: str) -> bool:
         """Limited-access cases open only for their assigned inspectors; others are told why."""
         from ..errors import HmipError
-        from ..store.access import require_access
 
         try:
-            require_access(self.conn, store.get_case(self.conn, ref), self.inspector)
+            services.may_open(self.conn, ref, self.inspector)
         except HmipError as exc:
             self.notify(str(exc), severity="error", title="Limited access")
             return False

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .. import store
+from .. import services
 
 class HmipCommands(Provider):
     """Adapts to the app's state: cases and screens appear once an inspection is open."""
@@ -37,7 +37,7 @@ class HmipCommands(Provider):
         if getattr(app, "framework", None) is None:
             return
 
-        for ref in store.case_refs(app.conn):
+        for ref in services.case_refs(app.conn):
             text = f"Open case {ref}"
             score = matcher.match(text)
             if score > 0:

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ...store.audit import trail
+from ...services import audit_trail
 
 
 class AuditTrailScreen(Screen):
@@ -28,11 +28,10 @@ class AuditTrailScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("When", "Who", "What", "Question", "From", "To", "Reason")
-        entries = trail(self.app.conn, self.ref)
+        entries = audit_trail(self.app.conn, self.ref, self.app.inspector).lines
         if not entries:
             self.query_one("#where", Static).update(
-                f"Audit trail of case {self.ref}: no change recorded in this database yet "
-                "(answers merged from a bundle are recorded once, as the import, in hmip audit)")
+                f"Audit trail of case {self.ref}: no change recorded yet")
         for e in entries:
             table.add_row(e.at[:19].replace("T", " "), e.by or "", e.kind, e.question or "",
                           e.old_value or "", e.new_value or "", e.reason or e.detail or "")

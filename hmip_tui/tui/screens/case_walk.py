@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from ... import store
+from ... import services
 from ...case_checks import Section, missing, moderation_flags, walk
 from ...errors import HmipError
 from ...framework import Question
@@ -127,8 +127,8 @@ class CaseWalkScreen(Screen):
         return self.app.framework
 
     def load_case(self) -> None:
-        self.case = store.get_case(self.app.conn, self.ref)
-        self.answers = store.answers_for_case(self.app.conn, self.case.id)
+        self.case = services.get_case(self.app.conn, self.ref)
+        self.answers = services.answers_for_case(self.app.conn, self.case.id)
         self.sections: list[Section] = walk(self.framework, self.case.profile)
         self.query_one("#case-head", Static).update(self.case_heading())
 
@@ -248,7 +248,7 @@ class CaseWalkScreen(Screen):
         if self.needs_reason(lambda: self.action_answer(key)):
             return
         try:
-            saved = store.record_answer(self.app.conn, self.framework, self.ref, q.id, option.id,
+            saved = services.record_answer(self.app.conn, self.framework, self.ref, q.id, option.id,
                                         None, self.app.inspector, keep_note=True,
                                         reason=self.change_reason)
         except HmipError as exc:
@@ -256,7 +256,7 @@ class CaseWalkScreen(Screen):
             return
         self.answers[q.id] = saved
         if self.case.status == "not_started":
-            self.case = store.get_case(self.app.conn, self.ref)
+            self.case = services.get_case(self.app.conn, self.ref)
         self.saved_now.add(q.id)
         self.say(f"Saved {q.id} = {option.label}.", "green")
         if q.note_required and not saved.note:
@@ -328,12 +328,12 @@ class CaseWalkScreen(Screen):
                     self.advance()
                 return
             try:
-                store.record_note(self.app.conn, self.ref, q.id, note, self.app.inspector,
+                services.record_note(self.app.conn, self.ref, q.id, note, self.app.inspector,
                                   self.change_reason)
             except HmipError as exc:
                 self.say(str(exc), "bold red")
                 return
-            self.answers = store.answers_for_case(self.app.conn, self.case.id)
+            self.answers = services.answers_for_case(self.app.conn, self.case.id)
             self.say(f"Saved the evidence note for {q.id}.", "green")
             self.advance()
 
@@ -344,7 +344,7 @@ class CaseWalkScreen(Screen):
         if q is not None and q.id in self.answers:
             if self.needs_reason(self.action_clear):
                 return
-            store.clear_answer(self.app.conn, self.ref, q.id, self.app.inspector, self.change_reason)
+            services.clear_answer(self.app.conn, self.ref, q.id, self.app.inspector, self.change_reason)
             del self.answers[q.id]
             self.saved_now.discard(q.id)
             self.say(f"Cleared {q.id}.")
@@ -356,8 +356,12 @@ class CaseWalkScreen(Screen):
 
         left = missing(self.framework, self.case.profile, self.answers)
         if not left:
-            store.set_status(self.app.conn, self.ref, "complete")
-            self.case = store.get_case(self.app.conn, self.ref)
+            try:
+                services.set_status(self.app.conn, self.ref, "complete", self.app.inspector)
+            except HmipError as exc:
+                self.say(str(exc), "bold red")
+                return
+            self.case = services.get_case(self.app.conn, self.ref)
             self.refresh_where()
             self.say(f"Case {self.ref} is complete.", "bold green")
             return
@@ -381,5 +385,5 @@ class CaseWalkScreen(Screen):
     def action_leave(self) -> None:
         q = self.current_question()
         if q is not None:
-            store.set_resume_at(self.app.conn, self.ref, q.id)
+            services.set_resume_at(self.app.conn, self.ref, q.id)
         self.app.pop_screen()

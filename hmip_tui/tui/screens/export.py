@@ -33,16 +33,14 @@ class ExportScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True)
     def export(self) -> None:
         # A connection of its own: SQLite connections are not shared across threads here.
-        from ...exchange.workbook import write_workbook
         from ...paths import exports_dir
-        from ...services import open_database
-        from ...store import require_inspection
+        from ...services import export_workbook, open_database, require_inspection
 
         conn = open_database(self.app.db_path)
         try:
             slug = "".join(c.lower() if c.isalnum() else "-" for c in require_inspection(conn).pdu).strip("-")
             out = exports_dir().resolve() / f"{slug}-{date.today()}.xlsx"
-            written = write_workbook(conn, out, progress=lambda done, total: self.app.call_from_thread(
+            written = export_workbook(conn, out, self.app.inspector, progress=lambda done, total: self.app.call_from_thread(
                 self.query_one(ProgressBar).update, total=total, progress=done))
             message = f"Wrote {written['cases']} cases to {out}"
         except HmipError as exc:

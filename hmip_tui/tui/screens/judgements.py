@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ... import store
+from ... import services as store
 from .dashboard import rating_text
 
 

@@ -8,8 +8,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ...errors import HmipError
+from ... import services as moderation
 from ...services import moderation_status
-from ...store import moderation
 
 
 class ModerationScreen(Screen):
@@ -39,7 +39,7 @@ class ModerationScreen(Screen):
             self.reload()
 
     def reload(self) -> None:
-        status = moderation_status(self.app.conn, self.app.framework)
+        status = moderation_status(self.app.conn, self.app.framework, self.app.inspector)
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_columns("Open item", "Case", "Question", "Held / first", "Imported / second", "From")
@@ -81,6 +81,10 @@ class ModerationScreen(Screen):
 
         item = self.current()
         if item is None or item[0] == "reading":
+            return
+        if not moderation.is_lead(self.app.conn, self.app.inspector):
+            self.query_one("#status", Static).update(
+                f"Only the lead inspector can settle ({self.app.inspector} is not the lead here).")
             return
         kind, data = item
         question = self.app.framework.question(data["question"])

@@ -12,9 +12,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from ... import store
+from ... import services
 from ...errors import HmipError
-from ...store.cases import check_ref, clean_profile, profile_problem
+from ...services import check_ref, clean_profile, profile_problem
 
 
 class ProfileScreen(Screen):
@@ -35,7 +35,7 @@ class ProfileScreen(Screen):
         return self.app.framework
 
     def compose(self) -> ComposeResult:
-        case = store.get_case(self.app.conn, self.ref) if self.ref else None
+        case = services.get_case(self.app.conn, self.ref) if self.ref else None
         profile = case.profile if case else {}
         yield Header()
         yield Static(f"Profile of case {self.ref}" if case else "New case: reference, inspector and profile",
@@ -100,8 +100,8 @@ class ProfileScreen(Screen):
         if self.ref and not problem:
             profile = {k: v for k, v in self.gathered().items()
                        if self.framework.profile_field(k).applies_to(self.gathered())}
-            if profile != store.get_case(self.app.conn, self.ref).profile:
-                store.update_profile(self.app.conn, self.framework, self.ref, profile)
+            if profile != services.get_case(self.app.conn, self.ref).profile:
+                services.update_profile(self.app.conn, self.framework, self.ref, profile, self.app.inspector)
                 self.query_one("#profile-status", Static).update("Saved ✓")
 
     def action_save(self) -> None:
@@ -112,7 +112,7 @@ class ProfileScreen(Screen):
         try:
             ref = check_ref(self.query_one("#ref", Input).value, "case reference")
             inspector = self.query_one("#inspector", Input).value.strip() or None
-            store.add_case(self.app.conn, self.framework, ref, inspector, self.gathered())
+            services.add_case(self.app.conn, self.framework, ref, inspector, self.gathered(), self.app.inspector)
         except HmipError as exc:
             status.update(f"Not saved: {exc}")
             status.add_class("-error")

@@ -9,9 +9,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ... import store
 from ...errors import HmipError
-from ...store import moderation
+from ... import services as moderation
 
 
 class SecondReadingScreen(Screen):
@@ -36,7 +35,7 @@ class SecondReadingScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.case = store.get_case(self.app.conn, self.ref)
+        self.case = moderation.get_case(self.app.conn, self.ref)
         self.questions = moderation.key_questions_for(self.app.framework, self.case.profile)
         self.redraw()
         self.query_one(DataTable).focus()
@@ -53,7 +52,7 @@ class SecondReadingScreen(Screen):
         # Judgements before the wording, so they stay on screen at 80 columns.
         if done:
             table.add_columns("Key question", "First reader", "Second reader", "", "Wording")
-            firsts = {p.question: p for p in moderation.pairs(self.app.conn, self.app.framework, self.ref)}
+            firsts = {p.question: p for p in moderation.agreement_pairs(self.app.conn, self.app.framework, self.ref)}
             for q in self.questions:
                 p = firsts.get(q.id)
                 mark = Text("agree", style="green") if p and p.agree else Text("DIFFER", style="bold red")
@@ -81,10 +80,25 @@ class SecondReadingScreen(Screen):
         self.query_one(DataTable).action_cursor_down()
 
     def action_finish(self) -> None:
-        try:
-            moderation.finish_second_reading(self.app.conn, self.app.framework, self.ref, self.app.inspector)
-        except HmipError as exc:
-            self.query_one("#status", Static).update(str(exc))
+        from .confirm import ConfirmScreen
+
+        if self.finished():
             return
-        self.redraw()
-        self.query_one("#status", Static).update("Finished: differences go to the moderation screen to settle.")
+
+        def finish(yes: bool | None) -> None:
+            if not yes:
+                self.query_one("#status", Static).update("Not finished: the reading stays blind.")
+                return
+            try:
+                moderation.finish_second_reading(self.app.conn, self.app.framework, self.ref,
+                                                 self.app.inspector)
+            except HmipError as exc:
+                self.query_one("#status", Static).update(str(exc))
+                return
+            self.redraw()
+            self.query_one("#status", Static).update(
+                "Finished: differences go to the lead's moderation screen to settle.")
+
+        self.app.push_screen(ConfirmScreen(
+            f"Finish the second reading of case {self.ref}? Your judgements are then final, "
+            "and the first reading is shown beside them."), finish)

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from ... import store
+from ... import services
 from ...errors import HmipError
 from ...framework import load_framework
 
@@ -37,10 +37,11 @@ class WelcomeScreen(Screen):
         yield Footer()
 
     def action_demo(self) -> None:
-        from ...services import create_demo
-
-        create_demo(self.app.conn, load_framework())
-        store.add_inspector(self.app.conn, self.app.inspector, "lead")
+        try:
+            services.create_demo(self.app.conn, load_framework(), lead=self.app.inspector)
+        except HmipError as exc:
+            self.query_one("#welcome-error", Static).update(str(exc))
+            return
         self.app.open_inspection()
 
     def action_create(self) -> None:
@@ -58,10 +59,8 @@ class WelcomeScreen(Screen):
                 error.update(f"{start!r} is not a date: write it as YYYY-MM-DD.")
                 return
         try:
-            with store.transaction(self.app.conn):
-                store.create_inspection(self.app.conn, pdu=pdu, framework=load_framework(),
-                                        region=region, fieldwork_start=start)
-                store.add_inspector(self.app.conn, self.app.inspector, "lead")
+            services.found_inspection(self.app.conn, pdu=pdu, framework=load_framework(),
+                                      lead=self.app.inspector, region=region, fieldwork_start=start)
         except HmipError as exc:
             error.update(str(exc))
             return

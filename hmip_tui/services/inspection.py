@@ -1,7 +1,4 @@
-"""What the command line and the terminal app both do, in the inspectorate's words.
-
-Glue between the store, the framework and the rating engine; no SQL and no UI here.
-"""
+"""The inspection as a whole: opening it, founding it (or the demo), its ratings, its cases' progress."""
 
 from __future__ import annotations
 
@@ -9,10 +6,14 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import store
-from .errors import HmipError
-from .framework import Framework
-from .rating import Ratings, rate
+from .. import store
+from ..errors import HmipError
+from ..framework import Framework
+from ..rating import Ratings, rate
+from ..store.inspections import Inspection, get_inspection, require_inspection
+from ..store.judgements import judgements, record_judgement
+
+__all__ = ["Inspection", "get_inspection", "judgements", "record_judgement", "require_inspection"]
 
 
 def open_database(path: Path | str) -> sqlite3.Connection:
@@ -23,6 +24,14 @@ def inspection_framework(conn: sqlite3.Connection) -> Framework:
     return store.require_inspection(conn).framework()
 
 
+def found_inspection(conn: sqlite3.Connection, *, pdu: str, framework: Framework, lead: str,
+                     region: str | None = None, fieldwork_start: str | None = None) -> Inspection:
+    """Create the inspection this database holds, with `lead` as its lead inspector."""
+    with store.transaction(conn):
+        return store.create_inspection(conn, pdu=pdu, framework=framework, lead=lead, region=region,
+                                       fieldwork_start=fieldwork_start)
+
+
 def current_ratings(conn: sqlite3.Connection, framework: Framework | None = None) -> Ratings:
     """The ratings page as the answers and judgements now stand."""
     framework = framework or inspection_framework(conn)
@@ -30,53 +39,34 @@ def current_ratings(conn: sqlite3.Connection, framework: Framework | None = None
     statuses = dict(conn.execute("SELECT status, count(*) FROM case_file GROUP BY status"))
     ratings.extra["cases"] = {"sampled": sum(statuses.values()),
                               "complete": statuses.get("complete", 0)}
-    status = moderation_status(conn, framework)
-    ratings.extra["moderation"] = {k: status[k] for k in
-                                   ("open_conflicts", "disagreements", "awaiting_second_reading")}
+    from .moderation import moderation_counts
+
+    ratings.extra["moderation"] = moderation_counts(conn, framework)
     return ratings
 
 
-def moderation_status(conn: sqlite3.Connection, framework: Framework) -> dict:
-    """What moderation has left to do, and how far first and second readers agree."""
-    from .agreement import by_question, by_standard
-    from .store import moderation
-
-    def fig(a) -> dict:
-        return {"n": a.n, "agreed": a.agreed,
-                "percent": None if a.percent is None else round(float(a.percent), 2),
-                "kappa": None if a.kappa is None else round(float(a.kappa), 3)}
-
-    pairs = moderation.pairs(conn, framework)
-    readings = moderation.second_readings(conn)
-    open_conflicts = moderation.conflicts(conn)
-    apart = moderation.unsettled(pairs)
-    return {
-        "open_conflicts": len(open_conflicts),
-        "disagreements": len(apart),
-        "awaiting_second_reading": sum(not r.finished for r in readings),
-        "second_readings": [{"case": r.case_ref, "reader": r.reader, "finished": r.finished}
-                            for r in readings],
-        "conflicts": [{"id": c.id, "case": c.case_ref, "question": c.question, "held": c.held_value,
-                       "held_by": c.held_by, "incoming": c.incoming_value, "incoming_by": c.incoming_by,
-                       "source": c.source} for c in open_conflicts],
-        "disagreement_list": [{"case": p.case_ref, "question": p.question, "first": p.first,
-                               "second": p.second} for p in apart],
-        "agreement": {"key_questions": {k: fig(a) for k, a in by_question(framework, pairs).items()},
-                      "standards": {k: fig(a) for k, a in by_standard(framework, pairs).items()}},
-    }
-
-
-def create_demo(conn: sqlite3.Connection, framework: Framework, cases: int = 60) -> int:
-    """Fill an empty database with the demo inspection; returns the number of cases."""
-    from .demo import demo_bundle
-    from .exchange.bundle import merge_bundle, parse_bundle
+def create_demo(conn: sqlite3.Connection, framework: Framework, cases: int = 60, lead: str = "LEAD") -> int:
+    """Fill an empty database with the demo inspection, `lead` its lead and the reader of a third
+    of its cases; returns the number of cases."""
+    from ..demo import demo_bundle
+    from ..exchange.bundle_v1 import entries_from_v1, parse_bundle
+    from ..store import team
+    from ..store.merge import Received, merge
 
     if store.get_inspection(conn) is not None:
         held = store.get_inspection(conn)
         raise HmipError(f"this database already holds the inspection of {held.pdu}; "
                         "give the demo its own file with --db")
-    bundle = parse_bundle(demo_bundle(framework, cases), Path("<demo>"))
-    return merge_bundle(conn, bundle, Path("<demo>")).cases_added
+    data = demo_bundle(framework, cases, lead=lead)
+    bundle = parse_bundle(data, Path("<demo>"))
+    entries, texts = entries_from_v1(bundle, data["created"])
+    with store.transaction(conn):
+        merge(conn, Received(Path("<demo>"), bundle.inspection["uid"], (framework.id, framework.version),
+                             entries, [], texts, lead, signed=False), lead)
+        team.add(conn, lead, "lead", lead)
+        for code in sorted({c.inspector for c in bundle.cases if c.inspector} - {lead}):
+            team.add(conn, code, "inspector", lead)
+    return len(bundle.cases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +90,7 @@ def case_progress(conn: sqlite3.Connection, framework: Framework,
 
     A limited-access case the reader is not assigned to shows its reference and nothing else.
     """
-    from .store.access import is_restricted, refs_open_to
+    from ..store.access import is_restricted, refs_open_to
 
     open_to_reader = refs_open_to(conn, reader) if reader else set()
     fields = framework.applicability_fields()

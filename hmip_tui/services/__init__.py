@@ -1,0 +1,33 @@
+"""What the command line and the terminal app both do, in the inspectorate's words: one door.
+
+`cli.py` and `tui/` call these functions, never `store/` or `exchange/` directly. This is where
+who is acting (the inspector code) meets the rules (rights, limited access, reasons), so that a
+rule holds the same whichever face is used. No SQL and no UI here.
+"""
+
+from .cases import (Answer, CaseFile, add_case, answers_for_case, case_refs, check_ref, clean_profile,
+                    clear_answer, get_case, import_sample, may_open, profile_problem, record_answer,
+                    record_note, set_resume_at, set_status, update_profile)
+from .inspection import (CaseProgress, case_progress, create_demo, current_ratings, found_inspection,
+                         get_inspection, inspection_framework, judgements, open_database,
+                         record_judgement, require_inspection)
+from .moderation import (agreement_pairs, assign_second_reading, audit_trail, conflicts,
+                         finish_second_reading, key_questions_for, lock_case, moderation_status,
+                         pick_second_readings, record_second_answer, redact_note, reopen_case,
+                         second_answers, second_readings, settle_conflict, settle_disagreement)
+from .team import add_to_team, grant_access, is_lead, rekey, team_members
+from .transfer import (backup_now, export_answers_csv, export_bundle, export_workbook, import_bundles,
+                       restore_backup)
+
+__all__ = [
+    "Answer", "CaseFile", "CaseProgress", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
+    "assign_second_reading", "audit_trail", "backup_now", "case_progress", "case_refs", "clear_answer",
+    "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_workbook",
+    "finish_second_reading", "found_inspection", "get_case", "get_inspection", "grant_access",
+    "import_bundles", "import_sample", "inspection_framework", "is_lead", "judgements",
+    "key_questions_for", "lock_case", "may_open", "moderation_status", "open_database",
+    "pick_second_readings", "record_answer", "record_judgement", "record_note", "record_second_answer",
+    "redact_note", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
+    "second_readings", "set_resume_at", "set_status", "settle_conflict", "settle_disagreement",
+    "team_members", "update_profile",
+]

@@ -1,0 +1,255 @@
+"""Merging another laptop's history into this one: a union of entries, as version control does it.
+
+The bundle reader has already checked every entry's form, recomputed its id and verified every
+batch's signature. Here the history meets this database: an entry already held is ignored; the
+rest must belong to this inspection, hang on parents that are held or come with them, and be
+signed by keys and people this inspection trusts:
+
+- a signer's key is pinned on first sight, and a different key for a pinned code is refused
+  (unless the lead kept that batch when re-pinning the code);
+- every signer is on the team, and the team changes only by entries of a lead (a database with no
+  team yet takes the first one it is given: that is how a laptop joins);
+- lead-only entries (team, keys, grants, assignments, locks, redactions, settlements) come from a
+  lead; a second reading comes from the reader the case was assigned to.
+
+Then `registers.advance` moves every register forward at once. Any order, any repetition of the
+same bundles ends in the same heads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import identity
+from ..errors import HmipError
+from . import batches, history, registers, team
+from .access import closed_to
+from .history import LEAD_ONLY, SETTLE, VOUCHED, Entry
+
+
+@dataclass
+class ReceivedBatch:
+    signer: str
+    key: bytes
+    signature: bytes
+    digest: bytes
+    indices: list[int]
+
+
+@dataclass
+class Received:
+    """A history as a bundle brings it: checked in form, ids recomputed, signatures verified."""
+
+    source: Path
+    uid: str
+    framework: tuple[str, str]
+    entries: list[Entry]
+    batches: list[ReceivedBatch] = field(default_factory=list)  # none for an unsigned bundle
+    texts: list[tuple[bytes, bytes, str]] = field(default_factory=list)  # (hash, salt, body)
+    exporter: str | None = None
+    signed: bool = True
+    exporter_key: bytes | None = None  # the key that signed the file as a whole
+
+
+@dataclass
+class MergeSummary:
+    created_inspection: bool = False
+    entries_added: int = 0
+    entries_held: int = 0
+    cases_added: int = 0
+    answers_added: int = 0
+    conflicts_opened: int = 0
+    conflicts_closed: int = 0
+    pinned: list[tuple[str, str]] = field(default_factory=list)  # (code, fingerprint) seen first here
+    notes_not_kept: int = 0  # limited-access notes the importer may not open
+
+
+def merge(conn: sqlite3.Connection, received: Received, by: str | None) -> MergeSummary:
+    """Merge inside the caller's transaction; HmipError (and nothing changed) if refused."""
+    src = received.source
+    summary = MergeSummary()
+    held_inspection = conn.execute("SELECT uid, framework_id, framework_version, pdu FROM inspection").fetchone()
+    if held_inspection is not None:
+        if held_inspection[0] != received.uid:
+            raise HmipError(f"{src}: belongs to another inspection ({received.uid}); this database "
+                            f"holds {held_inspection[3]} ({held_inspection[0]}); nothing was imported")
+        if tuple(held_inspection[1:3]) != received.framework:
+            raise HmipError(f"{src}: written under framework {' '.join(received.framework)}; this "
+                            f"inspection uses {held_inspection[1]} {held_inspection[2]}; nothing was imported")
+    else:
+        summary.created_inspection = True
+        if not any(e.kind == "inspection" for e in received.entries):
+            raise HmipError(f"{src}: holds no inspection entry, and this database holds no inspection; "
+                            "nothing was imported")
+
+    held_batches = batches.held(conn, [b.digest for b in received.batches])
+    covered_by_held = {i for b in received.batches if b.digest in held_batches for i in b.indices}
+    candidates = [e for i, e in enumerate(received.entries) if i not in covered_by_held]
+    already = history.held_keys(conn, [e.id for e in candidates])
+    new = [e for e in candidates if e.id not in already]
+    summary.entries_held = len(received.entries) - len(new)
+    _check_parents(conn, new, src)
+    pins = _check_trust(conn, received, new, held_batches, summary) if received.signed else None
+    _check_rights(conn, received, new)
+
+    stored_batches = {}
+    for b in received.batches:
+        if b.digest not in held_batches:
+            ids = [received.entries[i].id for i in b.indices]
+            stored_batches[b.digest] = batches.store(conn, b.signer, b.key, b.signature, ids, b.digest)
+    batch_of = {}
+    for b in received.batches:
+        if b.digest in stored_batches:
+            for i in b.indices:
+                batch_of.setdefault(received.entries[i].id, stored_batches[b.digest])
+    cases_before = conn.execute("SELECT count(*) FROM case_file").fetchone()[0]
+    answers_before = conn.execute("SELECT count(*) FROM answer").fetchone()[0]
+    result = registers.advance(conn, new, batch_of)
+    if pins is not None:
+        _keep_pins(conn, pins)
+    summary.conflicts_opened, summary.conflicts_closed = result.conflicts_opened, result.conflicts_closed
+    summary.entries_added = len(new)
+    summary.cases_added = conn.execute("SELECT count(*) FROM case_file").fetchone()[0] - cases_before
+    summary.answers_added = conn.execute("SELECT count(*) FROM answer").fetchone()[0] - answers_before
+    summary.notes_not_kept = _keep_texts(conn, received, by)
+    return summary
+
+
+def _check_parents(conn, new: list[Entry], src: Path) -> None:
+    """Every parent is held, or comes earlier in the same history: a history is whole."""
+    seen = set()
+    missing = set()
+    for e in new:
+        for p in e.parents:
+            if p not in seen:
+                missing.add(p)
+        seen.add(e.id)
+    if missing:
+        absent = set(missing) - history.held_keys(conn, missing)
+        if absent:
+            raise HmipError(f"{src}: an entry replaces {len(absent)} entr{'y' if len(absent) == 1 else 'ies'} "
+                            "this database does not hold and the bundle does not carry; nothing was imported")
+
+
+def _check_trust(conn, received: Received, new: list[Entry], held_batches: set[bytes],
+                 summary: MergeSummary) -> dict[str, bytes]:
+    """Keys pinned or pinned now, the team as its lead made it, every signer on it. Returns the
+    pins as they stand after this history (first sightings and re-pinnings in its order)."""
+    src = received.source
+    members = team.members(conn)
+    pins = team.pins(conn)
+    kept = batches.kept(conn)
+    new_ids = {e.id for e in new}
+    first_seen: dict[str, bytes] = {}
+    for e in new:
+        if e.kind == "rekey":
+            kept |= {bytes.fromhex(d) for d in json.loads(e.value).get("keep", ())}
+    # The exporter's signature over the whole file counts as a sighting of their key too.
+    sightings = [(b.signer, b.key, b.digest) for b in received.batches if b.digest not in held_batches]
+    if received.exporter and received.exporter_key:
+        sightings.append((received.exporter, received.exporter_key, b""))
+    for signer, key, digest in sightings:
+        known = pins.get(signer)
+        if known is None:
+            pins[signer] = first_seen[signer] = key
+            summary.pinned.append((signer, identity.fingerprint(key)))
+        elif known != key and digest not in kept:
+            raise HmipError(
+                f"{src}: signed as {signer} by a key this inspection does not know for {signer} "
+                f"({identity.fingerprint(key)}; it knows {identity.fingerprint(known)}): if {signer} "
+                f"has a new laptop, the lead re-pins it (hmip team rekey {signer}); nothing was imported")
+        batch = next((b for b in received.batches if b.digest == digest), None) if digest else None
+        if batch is None:
+            continue
+        # A re-pinning in this batch applies to the batches after it.
+        for i in batch.indices:
+            e = received.entries[i]
+            if e.kind == "rekey" and e.id in new_ids:
+                key_hex = json.loads(e.value).get("key")
+                if key_hex:
+                    pins[e.field] = bytes.fromhex(key_hex)
+                else:
+                    pins.pop(e.field, None)
+    founding = not any(r == "lead" for r in members.values())
+    for e in new:
+        if e.kind != "team":
+            continue
+        if founding and e.value == "lead" and e.field == e.author:
+            founding = False  # a database with no team takes the first lead it is given
+        elif members.get(e.author) != "lead":
+            raise HmipError(f"{src}: changes the team ({e.field} as {e.value}), which only the lead can "
+                            f"do, and {e.author or 'nobody'} is not the lead here; nothing was imported")
+        members[e.field] = e.value
+    signers = {b.signer for b in received.batches if b.digest not in held_batches}
+    if received.exporter:
+        signers.add(received.exporter)
+    for signer in sorted(signers):
+        if signer not in members:
+            raise HmipError(f"{src}: signed by {signer}, who is not on the team of this inspection "
+                            f"(the lead adds them with hmip team add {signer}); nothing was imported")
+    for b in received.batches:
+        if b.digest in held_batches:
+            continue
+        for i in b.indices:
+            e = received.entries[i]
+            if e.flags in VOUCHED and e.kind in LEAD_ONLY and members.get(b.signer) != "lead":
+                raise HmipError(f"{src}: {b.signer} vouches for a {e.kind} entry, which only the lead "
+                                "can do; nothing was imported")
+    return pins
+    # Pins changed by re-pinning are applied with the rekey entries themselves (registers).
+
+
+def _keep_pins(conn, pins: dict[str, bytes]) -> None:
+    """Make this database's pins what the history left them (after its re-pinnings applied)."""
+    held = team.pins(conn)
+    for code in set(held) | set(pins):
+        if held.get(code) == pins.get(code):
+            continue
+        conn.execute("DELETE FROM signer WHERE code = ?", (code,))
+        if pins.get(code) is not None:
+            team.pin(conn, code, pins[code], "first seen in a bundle")
+
+
+def _check_rights(conn, received: Received, new: list[Entry]) -> None:
+    """Lead-only entries from a lead; second readings from the assigned reader."""
+    src = received.source
+    if not received.signed:
+        return  # an unsigned bundle carries answers, cases and judgements only (checked by its reader)
+    roles = team.members(conn)
+    for e in new:
+        if e.kind == "team":
+            roles[e.field] = e.value
+    assigned = dict(conn.execute("SELECT c.ref, s.reader FROM second_reading s JOIN case_file c ON c.id = s.case_id"))
+    for e in new:
+        if e.kind == "assign":
+            assigned[e.case_ref] = e.value
+    for e in new:
+        lead_only = e.kind in LEAD_ONLY or e.flags == SETTLE
+        if lead_only and roles.get(e.author) != "lead" and e.flags not in VOUCHED:
+            what = "settles a conflict" if e.flags == SETTLE else f"is a {e.kind} entry"
+            raise HmipError(f"{src}: an entry by {e.author} {what}, which only the lead can write; "
+                            "nothing was imported")
+        if e.kind in ("reading", "finish") and assigned.get(e.case_ref) != e.author:
+            raise HmipError(f"{src}: a second reading of case {e.case_ref} by {e.author}, to whom it "
+                            "is not assigned; nothing was imported")
+
+
+def _keep_texts(conn, received: Received, by: str | None) -> int:
+    """Keep the texts the bundle's entries refer to, except the notes of limited-access cases
+    the importer may not open, which never reach this laptop's file. Returns how many were not kept."""
+    if not received.texts:
+        return 0
+    hidden = closed_to(conn, by)
+    wanted, refused = set(), set()
+    for e in received.entries:
+        for h in (e.note, e.reason):
+            if h is not None:
+                (refused if e.case_ref in hidden else wanted).add(h)
+    refused -= wanted
+    texts = [t for t in received.texts if t[0] in wanted]
+    history.store_texts(conn, texts)
+    registers.fill_texts(conn, [t[0] for t in texts])
+    return len({t[0] for t in received.texts} & refused)

@@ -1,3 +1,3 @@
 """hmip-tui: the case-file assessment tool for probation inspectors."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -127,3 +127,56 @@ def test_a_judgement_needs_evidence_and_a_judged_standard(db):
         store.record_judgement(conn, FW, "1.1", "awful", "x", "LF")
     store.record_judgement(conn, FW, "1.1", "inadequate", "No exit strategy.", "LF")
     assert store.judgements(conn) == {"1.1": ("inadequate", "No exit strategy.")}
+
+
+def test_a_schema_3_database_becomes_history_and_keeps_everything(db):
+    """Answers become root entries; an open conflict stays open; a settled second reading keeps
+    the first reading it was compared with (from the old audit trail)."""
+    raw = sqlite3.connect(db, isolation_level=None)
+    for step in MIGRATIONS[:3]:
+        step(raw)
+    raw.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    raw.execute("PRAGMA user_version=3")
+    raw.executescript("""
+        INSERT INTO inspection VALUES (1, 'uid-3', 'Old PDU', 'London', '2022-08-01', 'hmip-adult-pdu', '2022.1',
+                                       '2022-08-01T09:00:00.000+00:00');
+        INSERT INTO inspector VALUES ('LF', 'lead'), ('I2', 'inspector'), ('I3', 'inspector');
+        INSERT INTO case_file (id, ref, inspector, profile, status, resume_at, created_at, moderated_at) VALUES
+          (1, 'C1', 'I2', '{"pre_sentence_report": "no", "rosh": "high", "sentence_type": "licence", "sex": "male"}',
+           'complete', '2.2.2', '2022-08-01T09:00:00.000+00:00', NULL);
+        INSERT INTO answer VALUES (1, '2.2.1', 'yes', 'Old note.', 'hmip-adult-pdu', '2022.1', 'I2',
+                                   '2022-08-02T10:00:00.000+00:00'),
+                                  (1, '2.2.2', 'no', NULL, 'hmip-adult-pdu', '2022.1', 'LF',
+                                   '2022-08-03T10:00:00.000+00:00');
+        INSERT INTO judgement VALUES ('1.1', 'inadequate', 'No exit strategy.', 'LF', '2022-08-04T10:00:00.000+00:00');
+        INSERT INTO conflict (case_id, question, held_value, held_note, held_by, incoming_value, incoming_note,
+                              incoming_by, source, found_at) VALUES
+          (1, '2.2.1', 'yes', 'Old note.', 'I2', 'no', 'Another view.', 'I3', 'I3 (i3.json)',
+           '2022-08-05T10:00:00.000+00:00');
+        INSERT INTO second_reading VALUES (1, 'I3', 'LF', '2022-08-03T09:00:00.000+00:00', '2022-08-03T12:00:00.000+00:00');
+        INSERT INTO second_answer VALUES (1, '2.2.2', 'yes', NULL, 'I3', '2022-08-03T11:00:00.000+00:00',
+                                          'no', 'Settled at the meeting.', 'LF', '2022-08-04T09:00:00.000+00:00');
+        INSERT INTO audit (at, by, kind, case_ref, question, old_value, new_value, reason, detail) VALUES
+          ('2022-08-04T09:00:00.000+00:00', 'LF', 'settle', 'C1', '2.2.2', 'yes', 'no', 'Settled at the meeting.',
+           'second reading: first yes, second yes');
+    """)
+    raw.close()
+    conn = store.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("SELECT count(*) FROM entry WHERE flags NOT IN ('migrated', 'settle')").fetchone()[0] == 0
+    answers = store.answers_for_case(conn, store.get_case(conn, "C1").id)
+    assert (answers["2.2.1"].value, answers["2.2.1"].note) == ("yes", "Old note.")  # held, first given
+    assert answers["2.2.2"].value == "no"
+    case = store.get_case(conn, "C1")
+    assert (case.status, case.resume_at, case.inspector) == ("complete", "2.2.2", "I2")
+    from hmip_tui.store import moderation, team
+
+    assert [(c.case_ref, c.field, sorted(c.values)) for c in moderation.conflicts(conn)] == [("C1", "2.2.1", ["no", "yes"])]
+    pair = moderation.pairs(conn, FW)[0]
+    assert (pair.first, pair.second, pair.settled) == ("yes", "yes", "no")
+    assert team.members(conn) == {"I2": "inspector", "I3": "inspector", "LF": "lead"}
+    assert store.judgements(conn) == {"1.1": ("inadequate", "No exit strategy.")}
+    from hmip_tui.store.audit import trail
+
+    lines = trail(conn, "C1").lines
+    assert lines[0].kind == "settle" and lines[0].reason == "Settled at the meeting."  # the old trail first

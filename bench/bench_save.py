@@ -30,9 +30,9 @@ def main() -> None:
     with scratch() as d:
         conn = store.connect(d / "hmip.sqlite")
         with store.transaction(conn):
-            store.create_inspection(conn, pdu="Bench", framework=fw)
+            store.create_inspection(conn, pdu="Bench", framework=fw, lead="LF")
         for i in range(50):
-            store.add_case(conn, fw, f"C{i}", "LF", PROFILE)
+            store.add_case(conn, fw, f"C{i}", "LF", PROFILE, "LF")
 
         bare = sqlite3.connect(d / "bare.sqlite", isolation_level=None)
         bare.execute("PRAGMA journal_mode=WAL")

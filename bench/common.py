@@ -72,3 +72,74 @@ def bare_insert(conn, rows_cases: list[tuple], rows_answers: list[tuple]) -> Non
                      "VALUES (?, ?, ?, ?, ?, ?)", rows_cases)
     conn.executemany("INSERT INTO answer VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows_answers)
     conn.execute("COMMIT")
+
+
+def team_week(d, cases: int, inspectors: int, seed: int = 7):
+    """A fieldwork week as it reaches the lead: the lead's database with `cases` sampled cases,
+    and one signed bundle from each inspector holding their share of the cases fully answered
+    (every applicable question; a note on each key question), each joined from the lead's
+    bundle. Returns (lead database path, [bundle paths], the answer rows for a bare baseline).
+
+    The answers are written with the store's own functions in one transaction a laptop (the
+    same entries record_answer makes, without a commit each), so that making 300,000 of them
+    takes seconds, not minutes."""
+    import shutil
+
+    from hmip_tui import services, store
+    from hmip_tui.framework import load_framework
+    from hmip_tui.store import history, registers, team
+    from hmip_tui.store.inspections import now
+
+    framework = load_framework()
+    data = big_bundle(cases, seed=seed)
+    lead = d / "lead.sqlite"
+    conn = services.open_database(lead)
+    services.found_inspection(conn, pdu="Bench PDU", framework=framework, lead="LF")
+    codes = [f"I{i:02d}" for i in range(inspectors)]
+    per = -(-cases // inspectors)
+    with store.transaction(conn):
+        for code in codes:
+            team.add(conn, code, "inspector", "LF")
+        store.cases.add_cases(conn, [(c["ref"], codes[i // per], c["profile"])
+                                     for i, c in enumerate(data["cases"])], "LF")
+    joined_bundle = d / "lead-0.hmip.json"
+    services.export_bundle(conn, joined_bundle, "LF")
+    conn.close()
+    joined = d / "joined.sqlite"
+    conn = services.open_database(joined)
+    services.import_bundles(conn, [joined_bundle], codes[0])
+    conn.close()
+    paths, rows = [], []
+    key_questions = {q.id for q in framework.questions.values() if q.kind == "key_question"}
+    for n, code in enumerate(codes):
+        laptop = d / f"{code}.sqlite"
+        shutil.copyfile(joined, laptop)
+        conn = services.open_database(laptop)
+        stamp = now()
+        with store.transaction(conn):
+            team.ready_to_write(conn, code)
+            entries = []
+            for case in data["cases"][n * per:(n + 1) * per]:
+                for qid, a in case["answers"].items():
+                    note = history.write_text(conn, f"Evidence for {qid} in {case['ref']}.") \
+                        if qid in key_questions else None
+                    entries.append(history.make_entry("answer", case["ref"], qid, a["value"], author=code,
+                                                      at=stamp, note=note))
+                    rows.append((case["ref"], qid, a["value"], code, stamp))
+            registers.advance(conn, entries)
+        path = d / f"{code}.hmip.json"
+        services.export_bundle(conn, path, code)
+        conn.close()
+        paths.append(path)
+    return lead, paths, rows
+
+
+def bare_answers(conn, rows: list[tuple]) -> None:
+    """The baseline of a merge: the same answer rows, executemany'd into hmip's own answer
+    table in one transaction (case ids looked up once, as a bare loader would)."""
+    ids = dict(conn.execute("SELECT ref, id FROM case_file"))
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT INTO answer (case_id, question, value, note, framework_id, framework_version, "
+                     "answered_by, answered_at) VALUES (?, ?, ?, NULL, 'hmip-adult-pdu', '2022.1', ?, ?)",
+                     ((ids[r], q, v, by, at) for r, q, v, by, at in rows))
+    conn.execute("COMMIT")

@@ -208,15 +208,20 @@ def _passphrase(confirm: bool) -> str:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write (default: beside the database, or exports/).")
 @click.option("--encrypt", is_flag=True, help="Seal the bundle with a passphrase for transit.")
+@click.option("--full", is_flag=True,
+              help="The whole history, even what came from the lead (the lead's bundles always are).")
 @RESTRICTED_NOTES
 @pass_ctx
-def bundle_export(obj: Context, out, encrypt, include_restricted_notes):
-    """Sign what you recorded since the last export, and write the whole history to a bundle."""
+def bundle_export(obj: Context, out, encrypt, full, include_restricted_notes):
+    """Sign what you recorded since the last export, and write the history to a bundle.
+
+    The lead's bundle holds everything: a new laptop joins from it. An inspector's holds what the
+    lead does not have yet, unless --full."""
     from .services import export_bundle
 
     out = out or _default_export(obj, f"-{obj.inspector}.hmip.json" + (".sealed" if encrypt else ""))
     data = export_bundle(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes,
-                         passphrase=_passphrase(confirm=True) if encrypt else None)
+                         passphrase=_passphrase(confirm=True) if encrypt else None, full=full or None)
     answers = sum(len(c["answers"]) for c in data["cases"])
     withheld = sum(1 for c in data["cases"] if c.get("notes_withheld"))
     click.echo(f"Wrote {_count(len(data['history']['entries']), 'history entry', 'history entries')} "

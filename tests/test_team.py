@@ -289,3 +289,24 @@ def test_redaction_takes_a_note_out_of_the_database_and_every_later_bundle(team,
     hmip(lead, "bundle", "import", str(tmp_path / "i2-name.hmip.json"))  # the old bundle brings it back? no
     assert name not in "\n".join(db_content(lead[0]))
     assert "redacted 2 versions of the note" in hmip(lead, "audit", "C1").stdout
+
+
+def test_an_inspectors_bundle_carries_only_what_the_lead_lacks(team, tmp_path):
+    lead, i2, _ = team
+    hmip(i2, "answer", "C1", "2.2.1", "yes", "--note", "Only this is new.")
+    thin = tmp_path / "thin.hmip.json"
+    whole = tmp_path / "whole.hmip.json"
+    hmip(i2, "bundle", "export", "--out", str(thin))
+    hmip(i2, "bundle", "export", "--full", "--out", str(whole))
+    data = json.loads(thin.read_bytes())
+    assert len(data["history"]["entries"]) == 1 and data["history"]["assumes"]
+    assert [c["ref"] for c in data["cases"]] == ["C1"]
+    assert len(json.loads(whole.read_bytes())["history"]["entries"]) > 20
+    fresh = (tmp_path / "fresh.sqlite", "I3")
+    refused = hmip(fresh, "bundle", "import", str(thin), check=False)
+    assert refused.returncode == 1 and "import the lead's latest bundle first" in refused.stderr
+    assert not fresh[0].exists() or status  # nothing made of it
+    hmip(lead, "bundle", "import", str(thin))
+    assert answer_of(lead, "C1", "2.2.1")[0] == "yes"
+    hmip(fresh, "bundle", "import", str(whole))  # a whole one founds a new laptop's copy
+    assert answer_of(fresh, "C1", "2.2.1")[0] == "yes"

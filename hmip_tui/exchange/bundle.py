@@ -48,9 +48,15 @@ UNSIGNED = "A" * 86 + "=="  # the length of a base64 Ed25519 signature
 
 
 def export_bundle(conn: sqlite3.Connection, out: Path | str, *, exporter: str,
-                  include_restricted_notes: bool = False, passphrase: str | None = None) -> dict:
-    """Sign what this laptop recorded since its last export, then write the whole history and
-    its snapshot to `out`, atomically, sealed if given a passphrase. Returns the snapshot."""
+                  include_restricted_notes: bool = False, passphrase: str | None = None,
+                  full: bool | None = None) -> dict:
+    """Sign what this laptop recorded since its last export, then write the history and its
+    snapshot to `out`, atomically, sealed if given a passphrase. Returns what was written.
+
+    The lead's bundle is whole: any laptop can join from it. An inspector's bundle is thin unless
+    `full`: it leaves out what came from the lead's bundles (the lead holds it), and names those
+    batches as what it builds on. That keeps twenty inspectors' bundles from each carrying the
+    whole sample back to the lead."""
     inspection = require_inspection(conn)
     out = Path(out)
     with transaction(conn):
@@ -63,9 +69,12 @@ def export_bundle(conn: sqlite3.Connection, out: Path | str, *, exporter: str,
                             f"bundle {out.name} carried the notes of limited-access cases "
                             f"{', '.join(sorted(allowed))}", author=exporter)
         batches.sign_pending(conn, inspection.uid, exporter)
+    if full is None:
+        full = team.is_lead(conn, exporter) or not team.has_lead(conn)
     withheld = restricted_refs(conn) - allowed
-    data = snapshot(conn, withheld)
-    data["history"] = history_data(conn, withheld)
+    history_part = history_data(conn, withheld, thin=not full)
+    data = snapshot(conn, withheld, None if full else history_part.pop("cases"))
+    data["history"] = history_part
     payload = signed_bytes(data, exporter)
     if passphrase is not None:
         from .sealing import seal
@@ -91,21 +100,20 @@ def _notes_allowed(conn, exporter: str, asked: bool) -> set[str]:
     return mine
 
 
-def snapshot(conn: sqlite3.Connection, withheld: set[str]) -> dict:
-    """The inspection as it stands, in version 1's shape, for readers. Notes of the cases in
-    `withheld` are left out (and the case marked `notes_withheld`)."""
+def snapshot(conn: sqlite3.Connection, withheld: set[str], only: set[str] | None = None) -> dict:
+    """The inspection as it stands, in version 1's shape, for readers: every case, or (a thin
+    bundle) the cases in `only`, whose history it carries. Notes of the cases in `withheld` are
+    left out (and the case marked `notes_withheld`)."""
     inspection = require_inspection(conn)
     answers: dict[int, dict] = {}
-    for case_id, q, value, note, by, at in conn.execute(
-            "SELECT case_id, question, value, note, answered_by, answered_at FROM answer "
-            "ORDER BY case_id, question"):
-        entry = {"value": value, "by": by, "at": at}
-        if note is not None:
-            entry["note"] = note
-        answers.setdefault(case_id, {})[q] = entry
+    for case_id, q, value, note in conn.execute(
+            "SELECT case_id, question, value, note FROM answer ORDER BY case_id, question"):
+        answers.setdefault(case_id, {})[q] = {"value": value, "note": note} if note is not None else {"value": value}
     cases = []
     for case_id, ref, inspector, status, profile in conn.execute(
             "SELECT id, ref, inspector, status, profile FROM case_file ORDER BY ref"):
+        if only is not None and ref not in only:
+            continue
         case = {"ref": ref, "inspector": inspector, "status": status, "profile": json.loads(profile),
                 "answers": answers.get(case_id, {})}
         if ref in withheld:
@@ -131,15 +139,26 @@ def snapshot(conn: sqlite3.Connection, withheld: set[str]) -> dict:
     }
 
 
-def history_data(conn: sqlite3.Connection, withheld: set[str]) -> dict:
-    """Every entry (parents first), every batch, and the texts this export may carry."""
+def history_data(conn: sqlite3.Connection, withheld: set[str], thin: bool = False) -> dict:
+    """The entries (parents first), the batches that sign them, and the texts this export may
+    carry. A thin history leaves out the batches that came in a lead's bundle, naming them in
+    `assumes`; an entry's parent in one of those is given by its id rather than its place.
+    With `thin`, also returns the cases its entries touch (under "cases", for the snapshot)."""
+    all_batches = batches.all_batches(conn)
+    from_lead = batches.from_lead(conn) if thin else set()
+    carried = [b for b in all_batches if b.digest not in from_lead]
+    wanted_ids = {i for b in carried for i in b.ids} if thin else None
     index: dict[bytes, int] = {}
-    entries, wanted = [], set()
+    entries, wanted, cases = [], set(), set()
     for _, e in history.entries(conn):
+        if wanted_ids is not None and e.id not in wanted_ids:
+            continue
         index[e.id] = len(entries)
+        parents = sorted(index[p] for p in e.parents if p in index)
+        parents += sorted(p.hex() for p in e.parents if p not in index)
         entries.append([e.kind, e.case_ref, e.field, e.value, e.note.hex() if e.note else "",
-                        e.reason.hex() if e.reason else "", e.author, e.at,
-                        sorted(index[p] for p in e.parents), e.flags])
+                        e.reason.hex() if e.reason else "", e.author, e.at, parents, e.flags])
+        cases.add(e.case_ref)
         if e.case_ref not in withheld:
             wanted.update(h for h in (e.note, e.reason) if h)
     texts = {}
@@ -149,12 +168,16 @@ def history_data(conn: sqlite3.Connection, withheld: set[str]) -> dict:
         for digest, salt, body in conn.execute(
                 f"SELECT hash, salt, body FROM text WHERE hash IN ({','.join('?' * len(chunk))})", chunk):
             texts[digest.hex()] = [salt.hex(), body]
-    return {
+    out = {
+        "assumes": sorted(d.hex() for d in from_lead),
         "entries": entries,
         "batches": [{"signer": b.signer, "key": identity.b64(b.key), "sig": identity.b64(b.signature),
-                     "entries": [index[i] for i in b.ids]} for b in batches.all_batches(conn)],
+                     "digest": b.digest.hex(), "entries": [index[i] for i in b.ids]} for b in carried],
         "texts": texts,
     }
+    if thin:
+        out["cases"] = cases - {""}
+    return out
 
 
 def _field(name: str, value: str) -> bytes:
@@ -244,7 +267,8 @@ def _read_v1(data: dict, raw: bytes, path: Path) -> Received:
     entries, texts = bundle_v1.entries_from_v1(bundle, created)
     exporter = data["manifest"].get("inspector")
     return Received(path, bundle.inspection["uid"], (bundle.framework.id, bundle.framework.version),
-                    entries, [], texts, exporter if isinstance(exporter, str) else None, signed=False)
+                    entries, [], texts, exporter if isinstance(exporter, str) else None, signed=False,
+                    ids=[e.id for e in entries])
 
 
 def _check_signature(data: dict, raw: bytes, path: Path) -> tuple[str, bytes]:
@@ -299,51 +323,88 @@ def _read_v2(data: dict, raw: bytes, path: Path) -> Received:
     if not isinstance(h, dict) or not all(isinstance(h.get(k), t) for k, t in
                                           (("entries", list), ("batches", list), ("texts", dict))):
         raise HmipError(f"{path}: history: missing or not in the form of {FORMAT}; nothing was imported")
-    entries = _entries(h["entries"], framework, path)
-    received_batches = _batches(h["batches"], entries, uid, path)
-    texts = _texts(h["texts"], path)
-    return Received(path, uid, (framework.id, framework.version), entries, received_batches, texts,
-                    exporter, signed=True, exporter_key=exporter_key)
+    raw_batches = _claimed_batches(h["batches"], len(h["entries"]), path)
+    assumes = h.get("assumes", [])
+    if not isinstance(assumes, list) or not all(isinstance(d, str) and _HASH.match(d) for d in assumes):
+        raise HmipError(f"{path}: history.assumes: must list batch digests; nothing was imported")
+    received = Received(path, uid, (framework.id, framework.version), [], [], _texts(h["texts"], path),
+                        exporter, signed=True, exporter_key=exporter_key,
+                        claimed=[b[4] for b in raw_batches], assumes=[bytes.fromhex(d) for d in assumes])
+
+    def resolve(held: dict[bytes, tuple[bytes, ...]]) -> None:
+        known: dict[int, bytes] = {}
+        for signer, key, signature, indices, digest in raw_batches:
+            if digest in held:
+                if len(held[digest]) != len(indices):
+                    raise HmipError(f"{path}: history.batches: a batch this database holds is given with "
+                                    "other entries; nothing was imported")
+                known.update(zip(indices, held[digest]))
+        received.entries, received.ids = _entries(h["entries"], framework, path, known)
+        received.batches = _batches(raw_batches, received.entries, received.ids, uid, path, held)
+
+    received.resolve = resolve
+    return received
 
 
-def _entries(raw_entries: list, framework: Framework, path: Path) -> list[history.Entry]:
+def _entries(raw_entries: list, framework: Framework, path: Path,
+             known: dict[int, bytes]) -> tuple[list[history.Entry | None], list[bytes]]:
+    """Check and hash every entry not already `known` (index -> id, from batches this database
+    holds); those stay None. Returns the entries and every entry's id."""
     check = _EntryCheck(framework)
-    out: list[history.Entry] = []
+    # Plain answers (nearly every entry) pass a quick test; anything else takes the full check.
+    plain_answers = {(q, v) for q, values in check.values.items() for v in values}
+    refs_seen: set[str] = set()
+    at_match, case_match = _AT.match, CASE_REF.match
+    authors: set[str] = set()
+    out: list[history.Entry | None] = []
     ids: list[bytes] = []
     for i, raw in enumerate(raw_entries):
+        if i in known:
+            out.append(None)
+            ids.append(known[i])
+            continue
         where = f"history.entries[{i}]"
         if not isinstance(raw, list) or len(raw) != 10:
             raise HmipError(f"{path}: {where}: an entry is a list of 10 fields; nothing was imported")
         kind, case_ref, field, value, note, reason, author, at, parents, flags = raw
-        if not all(isinstance(x, str) and "\x00" not in x for x in
-                   (kind, case_ref, field, value, note, reason, author, at, flags)):
+        try:
+            # Joined, the nine text fields hold exactly eight separators if none holds a NUL.
+            if "\x00".join((kind, case_ref, field, value, note, reason, author, at, flags)).count("\x00") != 8:
+                raise TypeError
+        except TypeError:
             raise HmipError(f"{path}: {where}: every field but the parents is text without NUL; "
-                            "nothing was imported")
-        if not isinstance(parents, list) or not all(type(p) is int and 0 <= p < i for p in parents):
-            raise HmipError(f"{path}: {where}: parents must be earlier entries; nothing was imported")
+                            "nothing was imported") from None
+        if not isinstance(parents, list) or not all(
+                type(p) is int and 0 <= p < i or type(p) is str and _HASH.match(p) for p in parents):
+            raise HmipError(f"{path}: {where}: parents must be earlier entries, or the ids of entries "
+                            "it builds on; nothing was imported")
         if flags not in FLAGS or kind not in KINDS:
             raise HmipError(f"{path}: {where}: unknown kind {kind[:20]!r} or flags {flags[:20]!r}; "
                             "nothing was imported")
-        if not _AT.match(at):
+        if not at_match(at):
             raise HmipError(f"{path}: {where}: {at[:40]!r} is not a time (ISO 8601); nothing was imported")
-        if not (identity.CODE.match(author) or author == "" and flags in VOUCHED):
-            raise HmipError(f"{path}: {where}: author {author[:40]!r} is not an inspector code; "
-                            "nothing was imported")
+        if author not in authors:
+            if not (identity.CODE.match(author) or author == "" and flags in VOUCHED):
+                raise HmipError(f"{path}: {where}: author {author[:40]!r} is not an inspector code; "
+                                "nothing was imported")
+            authors.add(author)
         if note and not _HASH.match(note) or reason and not _HASH.match(reason):
             raise HmipError(f"{path}: {where}: a text is named by its 64-digit hash; nothing was imported")
-        problem = check(kind, case_ref, field, value)
+        if kind == "answer" and (field, value) in plain_answers and (case_ref in refs_seen or case_match(case_ref)):
+            refs_seen.add(case_ref)
+            problem = None
+        else:
+            problem = check(kind, case_ref, field, value)
         if problem:
             raise HmipError(f"{path}: {where} ({kind} {case_ref} {field}".rstrip() + f"): {problem}; "
                             "nothing was imported")
-        e = history.make_entry(kind, case_ref, field, value, author=author, at=at,
-                               parents=[ids[p] for p in parents],
-                               note=bytes.fromhex(note) if note else None,
-                               reason=bytes.fromhex(reason) if reason else None, flags=flags)
+        e = history.entry_from_wire(kind, case_ref, field, value, note, reason, author, at,
+                                    [ids[p] if type(p) is int else bytes.fromhex(p) for p in parents], flags)
         ids.append(e.id)
         out.append(e)
     if len(set(ids)) != len(ids):
         raise HmipError(f"{path}: history.entries: an entry is given twice; nothing was imported")
-    return out
+    return out, ids
 
 
 class _EntryCheck:
@@ -416,8 +477,9 @@ def _json_object(value: str, keys: set[str]) -> bool:
     return isinstance(data, dict) and keys <= set(data)
 
 
-def _batches(raw_batches: list, entries: list[history.Entry], uid: str, path: Path) -> list[ReceivedBatch]:
-    out, covered = [], set()
+def _claimed_batches(raw_batches: list, count: int, path: Path) -> list[tuple]:
+    """Each batch as (signer, key, signature, indices, digest it claims), checked in form only."""
+    out = []
     for n, b in enumerate(raw_batches):
         where = f"history.batches[{n}]"
         try:
@@ -426,22 +488,39 @@ def _batches(raw_batches: list, entries: list[history.Entry], uid: str, path: Pa
             signer = identity.check_code(b.get("signer"), "signer")
             key = identity.unb64(b.get("key"), 32)
             signature = identity.unb64(b.get("sig"), 64)
+            digest = b.get("digest")
+            if not isinstance(digest, str) or not _HASH.match(digest):
+                raise ValueError("its digest must be 64 hex digits")
             indices = b.get("entries")
             if not isinstance(indices, list) or not indices or \
-                    not all(type(i) is int and 0 <= i < len(entries) for i in indices):
+                    not all(type(i) is int and 0 <= i < count for i in indices):
                 raise ValueError("its entries must be indices of the history's entries")
         except (ValueError, HmipError) as exc:
             raise HmipError(f"{path}: {where}: {exc}; nothing was imported") from None
+        out.append((signer, key, signature, indices, bytes.fromhex(digest)))
+    return out
+
+
+def _batches(raw_batches: list[tuple], entries: list[history.Entry | None], ids: list[bytes], uid: str,
+             path: Path, held: dict) -> list[ReceivedBatch]:
+    """Verify each batch not held yet: its entries' authors, its digest and its signature.
+    Every entry must be signed by some batch."""
+    out, covered = [], set()
+    for n, (signer, key, signature, indices, claimed) in enumerate(raw_batches):
+        covered.update(indices)
+        if claimed in held:
+            out.append(ReceivedBatch(signer, key, signature, claimed, indices))
+            continue
+        where = f"history.batches[{n}]"
         for i in indices:
             e = entries[i]
-            if e.author != signer and e.flags not in VOUCHED:
+            if e is not None and e.author != signer and e.flags not in VOUCHED:
                 raise HmipError(f"{path}: {where}: signed by {signer} but holds an entry by {e.author}: "
                                 "an entry is signed by its author; nothing was imported")
-        digest = batches.digest(uid, signer, key, [entries[i].id for i in indices])
-        if not identity.verify(key, signature, digest):
+        digest = batches.digest(uid, signer, key, [ids[i] for i in indices])
+        if digest != claimed or not identity.verify(key, signature, digest):
             raise HmipError(f"{path}: {where}: the signature of {signer} does not match the entries: "
                             "the history was changed after it was signed; nothing was imported")
-        covered.update(indices)
         out.append(ReceivedBatch(signer, key, signature, digest, indices))
     if len(covered) != len(entries):
         raise HmipError(f"{path}: history: {len(entries) - len(covered)} entries are signed by nobody; "

@@ -62,7 +62,7 @@ def create_demo(conn: sqlite3.Connection, framework: Framework, cases: int = 60,
     entries, texts = entries_from_v1(bundle, data["created"])
     with store.transaction(conn):
         merge(conn, Received(Path("<demo>"), bundle.inspection["uid"], (framework.id, framework.version),
-                             entries, [], texts, lead, signed=False), lead)
+                             entries, [], texts, lead, signed=False, ids=[e.id for e in entries]), lead)
         team.add(conn, lead, "lead", lead)
         for code in sorted({c.inspector for c in bundle.cases if c.inspector} - {lead}):
             team.add(conn, code, "inspector", lead)

@@ -14,11 +14,11 @@ from ..store.database import transaction
 
 
 def export_bundle(conn: sqlite3.Connection, out: Path, by: str, *, include_restricted_notes: bool = False,
-                  passphrase: str | None = None) -> dict:
+                  passphrase: str | None = None, full: bool | None = None) -> dict:
     from ..exchange.bundle import export_bundle as write
 
     return write(conn, out, exporter=by, include_restricted_notes=include_restricted_notes,
-                 passphrase=passphrase)
+                 passphrase=passphrase, full=full)
 
 
 def import_bundles(conn: sqlite3.Connection, paths: list[Path], by: str, passphrase=None) -> list:

@@ -67,7 +67,8 @@ def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str,
     register = ("answer", case_ref, question_id)
     with transaction(conn):
         team.ready_to_write(conn, by)
-        held = registers.current(conn, register)
+        heads = registers.heads(conn, register)
+        held = registers.standing("answer", {h.id: h for h in heads}) if heads else None
         note_hash = held.note if held is not None and keep_note and note is None else None
         unchanged = (held is not None and held.value == value and reason is None
                      and (note is None and (keep_note or held.note is None)
@@ -76,10 +77,10 @@ def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str,
             if note is not None:
                 note_hash = history.write_text(conn, note)
             registers.write(conn, register, value, author=by, note=note_hash,
-                            reason=history.write_text(conn, reason))
+                            reason=history.write_text(conn, reason), held=heads)
         # The inspector's place in the case moves with their last answer: same commit.
         conn.execute("UPDATE case_file SET resume_at = ? WHERE id = ?", (question_id, case.id))
-    return answers_for_case(conn, case.id)[question_id]
+    return answer_for(conn, case.id, question_id)
 
 
 def record_note(conn: sqlite3.Connection, case_ref: str, question_id: str, note: str,
@@ -117,11 +118,14 @@ def clear_answer(conn: sqlite3.Connection, case_ref: str, question_id: str,
             registers.write(conn, ("status", case_ref, ""), "in_progress", author=by, reason=why)
 
 
+_ANSWER = ("SELECT question, value, note, framework_id, framework_version, answered_by, answered_at, "
+           "note_hash IS NOT NULL AND note IS NULL FROM answer WHERE case_id = ?")
+
+
 def answers_for_case(conn: sqlite3.Connection, case_id: int) -> dict[str, Answer]:
-    return {
-        row[0]: Answer(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
-                       row[2] is None and row[7] is not None)
-        for row in conn.execute(
-            "SELECT question, value, note, framework_id, framework_version, answered_by, answered_at, "
-            "note_hash FROM answer WHERE case_id = ?", (case_id,))
-    }
+    return {row[0]: Answer(*row[:7], bool(row[7])) for row in conn.execute(_ANSWER, (case_id,))}
+
+
+def answer_for(conn: sqlite3.Connection, case_id: int, question_id: str) -> Answer:
+    row = conn.execute(_ANSWER + " AND question = ?", (case_id, question_id)).fetchone()
+    return Answer(*row[:7], bool(row[7]))

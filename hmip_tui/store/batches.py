@@ -26,6 +26,7 @@ BATCH_TAG = b"hmip-batch/1\x00"
 @dataclass(frozen=True, slots=True)
 class Batch:
     seq: int
+    digest: bytes
     signer: str
     key: bytes
     signature: bytes
@@ -54,10 +55,16 @@ def sign_pending(conn: sqlite3.Connection, uid: str, exporter: str) -> int:
     return len(rows)
 
 
-def store(conn: sqlite3.Connection, signer: str, key: bytes, signature: bytes, ids, d: bytes) -> int:
+def store(conn: sqlite3.Connection, signer: str, key: bytes, signature: bytes, ids, d: bytes,
+          via_lead: bool = False) -> int:
     return conn.execute(
-        "INSERT INTO batch (digest, signer, key, signature, entries, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (d, signer, key, signature, b"".join(ids), now())).lastrowid
+        "INSERT INTO batch (digest, signer, key, signature, entries, received_at, via_lead) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", (d, signer, key, signature, b"".join(ids), now(), int(via_lead))).lastrowid
+
+
+def from_lead(conn: sqlite3.Connection) -> set[bytes]:
+    """Batches that came in a bundle the lead exported: the lead holds them."""
+    return {d for (d,) in conn.execute("SELECT digest FROM batch WHERE via_lead = 1")}
 
 
 def held(conn: sqlite3.Connection, digests) -> set[bytes]:
@@ -74,10 +81,20 @@ def kept(conn: sqlite3.Connection) -> set[bytes]:
 
 
 def all_batches(conn: sqlite3.Connection) -> list[Batch]:
-    return [Batch(seq, signer, key, sig, tuple(blob[i:i + 32] for i in range(0, len(blob), 32)))
-            for seq, signer, key, sig, blob in conn.execute(
-                "SELECT seq, signer, key, signature, entries FROM batch ORDER BY seq")]
+    return [Batch(seq, digest, signer, key, sig, tuple(blob[i:i + 32] for i in range(0, len(blob), 32)))
+            for seq, digest, signer, key, sig, blob in conn.execute(
+                "SELECT seq, digest, signer, key, signature, entries FROM batch ORDER BY seq")]
 
 
 def unsigned(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM entry WHERE batch IS NULL").fetchone()[0]
+
+
+def entries_of(conn: sqlite3.Connection, digests) -> dict[bytes, tuple[bytes, ...]]:
+    """The ids, in order, of each of these batches this database holds."""
+    out = {}
+    for d in digests:
+        row = conn.execute("SELECT entries FROM batch WHERE digest = ?", (d,)).fetchone()
+        if row:
+            out[d] = tuple(row[0][i:i + 32] for i in range(0, len(row[0]), 32))
+    return out

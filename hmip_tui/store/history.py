@@ -83,6 +83,18 @@ def make_entry(kind: str, case_ref: str, field: str, value: str, *, author: str,
                  kind, case_ref, field, value, note, reason, author, at, parents, flags)
 
 
+def entry_from_wire(kind: str, case_ref: str, field: str, value: str, note_hex: str, reason_hex: str,
+                    author: str, at: str, parents: list[bytes], flags: str) -> Entry:
+    """An entry as a bundle writes it (text hashes in hex, already checked): the same id as
+    `make_entry`, without converting the hashes there and back."""
+    parents = tuple(sorted(parents))
+    canonical = "\x00".join((kind, case_ref, field, value, note_hex, reason_hex, author, at,
+                              ",".join([p.hex() for p in parents]), flags))
+    return Entry(hashlib.sha256(ENTRY_TAG + canonical.encode("utf-8")).digest(), kind, case_ref, field, value,
+                 bytes.fromhex(note_hex) if note_hex else None, bytes.fromhex(reason_hex) if reason_hex else None,
+                 author, at, parents, flags)
+
+
 def id_key(entry_id_: bytes) -> int:
     """The first 8 bytes of an id as a signed integer: the indexed lookup key. Random 32-byte
     keys make a slow index; a 64-bit prefix is as unique in practice, and a clash is refused."""
@@ -113,8 +125,11 @@ def row_of(e: Entry, batch: int | None = None) -> tuple:
 
 def insert(conn: sqlite3.Connection, entries, batch: dict[bytes, int] | None = None) -> None:
     """Append entries (already checked and new), each with the batch that brought it."""
-    batch = batch or {}
-    conn.executemany(_INSERT, (row_of(e, batch.get(e.id)) for e in entries))
+    get = (batch or {}).get
+    from_bytes = int.from_bytes
+    conn.executemany(_INSERT, [
+        (e.id, from_bytes(e.id[:8], "big", signed=True), e.kind, e.case_ref, e.field, e.value, e.note, e.reason,
+         e.author, e.at, b"".join(e.parents) or None, e.flags, get(e.id)) for e in entries])
 
 
 def store_texts(conn: sqlite3.Connection, texts) -> None:
@@ -166,8 +181,9 @@ def held_keys(conn: sqlite3.Connection, ids) -> set[bytes]:
     """Which of these ids are held already."""
     out: set[bytes] = set()
     ids = list(ids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    # A probe of the index per id, in chunks: a merge's new entries are few beside what is held.
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
         keys = [id_key(x) for x in chunk]
         rows = conn.execute(f"SELECT id FROM entry WHERE k IN ({','.join('?' * len(keys))})", keys)
         out.update(r[0] for r in rows)

@@ -41,17 +41,26 @@ class ReceivedBatch:
 
 @dataclass
 class Received:
-    """A history as a bundle brings it: checked in form, ids recomputed, signatures verified."""
+    """A history as a bundle brings it: checked in form, ids recomputed, signatures verified.
+
+    A signed bundle is read in two steps: `claimed` lists its batches' digests, and `resolve`
+    (given the ids of the batches this database already holds) checks everything else. So the
+    entries of a batch already held are never hashed or checked again: importing the same
+    bundle twice costs little more than reading it. `entries[i]` is None for those."""
 
     source: Path
     uid: str
     framework: tuple[str, str]
-    entries: list[Entry]
+    entries: list[Entry | None]
     batches: list[ReceivedBatch] = field(default_factory=list)  # none for an unsigned bundle
     texts: list[tuple[bytes, bytes, str]] = field(default_factory=list)  # (hash, salt, body)
     exporter: str | None = None
     signed: bool = True
     exporter_key: bytes | None = None  # the key that signed the file as a whole
+    ids: list[bytes] = field(default_factory=list)
+    claimed: list[bytes] = field(default_factory=list)
+    assumes: list[bytes] = field(default_factory=list)  # batches a thin bundle builds on
+    resolve: object = None  # resolve(held: {digest: ids}) fills entries, ids and batches
 
 
 @dataclass
@@ -60,7 +69,6 @@ class MergeSummary:
     entries_added: int = 0
     entries_held: int = 0
     cases_added: int = 0
-    answers_added: int = 0
     conflicts_opened: int = 0
     conflicts_closed: int = 0
     pinned: list[tuple[str, str]] = field(default_factory=list)  # (code, fingerprint) seen first here
@@ -81,13 +89,20 @@ def merge(conn: sqlite3.Connection, received: Received, by: str | None) -> Merge
                             f"inspection uses {held_inspection[1]} {held_inspection[2]}; nothing was imported")
     else:
         summary.created_inspection = True
-        if not any(e.kind == "inspection" for e in received.entries):
-            raise HmipError(f"{src}: holds no inspection entry, and this database holds no inspection; "
-                            "nothing was imported")
+    if received.assumes:
+        lacking = set(received.assumes) - batches.held(conn, received.assumes)
+        if lacking:
+            raise HmipError(f"{src}: builds on {len(lacking)} batch{'es' if len(lacking) != 1 else ''} of the "
+                            "lead's that this database does not hold: import the lead's latest bundle first "
+                            "(or ask for a whole one: hmip bundle export --full); nothing was imported")
+    if received.resolve is not None:
+        received.resolve(batches.entries_of(conn, received.claimed))
+    if held_inspection is None and not any(e is not None and e.kind == "inspection" for e in received.entries):
+        raise HmipError(f"{src}: holds no inspection entry, and this database holds no inspection; "
+                        "nothing was imported")
 
     held_batches = batches.held(conn, [b.digest for b in received.batches])
-    covered_by_held = {i for b in received.batches if b.digest in held_batches for i in b.indices}
-    candidates = [e for i, e in enumerate(received.entries) if i not in covered_by_held]
+    candidates = [e for e in received.entries if e is not None]
     already = history.held_keys(conn, [e.id for e in candidates])
     new = [e for e in candidates if e.id not in already]
     summary.entries_held = len(received.entries) - len(new)
@@ -96,26 +111,34 @@ def merge(conn: sqlite3.Connection, received: Received, by: str | None) -> Merge
     _check_rights(conn, received, new)
 
     stored_batches = {}
+    # What comes in a lead's bundle, the lead holds: an inspector's next bundle need not carry it.
+    via_lead = received.signed and received.exporter is not None and (
+        team.is_lead(conn, received.exporter) or _founds_lead(new, received.exporter))
     for b in received.batches:
         if b.digest not in held_batches:
-            ids = [received.entries[i].id for i in b.indices]
-            stored_batches[b.digest] = batches.store(conn, b.signer, b.key, b.signature, ids, b.digest)
+            ids = [received.ids[i] for i in b.indices]
+            stored_batches[b.digest] = batches.store(conn, b.signer, b.key, b.signature, ids, b.digest,
+                                                     via_lead=via_lead)
     batch_of = {}
     for b in received.batches:
         if b.digest in stored_batches:
             for i in b.indices:
-                batch_of.setdefault(received.entries[i].id, stored_batches[b.digest])
+                batch_of.setdefault(received.ids[i], stored_batches[b.digest])
     cases_before = conn.execute("SELECT count(*) FROM case_file").fetchone()[0]
-    answers_before = conn.execute("SELECT count(*) FROM answer").fetchone()[0]
+    texts = _Texts(conn, received, by, new)
+    texts.keep_open()  # before the entries, so their answers show their notes as they are applied
     result = registers.advance(conn, new, batch_of)
     if pins is not None:
         _keep_pins(conn, pins)
     summary.conflicts_opened, summary.conflicts_closed = result.conflicts_opened, result.conflicts_closed
     summary.entries_added = len(new)
     summary.cases_added = conn.execute("SELECT count(*) FROM case_file").fetchone()[0] - cases_before
-    summary.answers_added = conn.execute("SELECT count(*) FROM answer").fetchone()[0] - answers_before
-    summary.notes_not_kept = _keep_texts(conn, received, by)
+    summary.notes_not_kept = texts.keep_the_rest()
     return summary
+
+
+def _founds_lead(new: list[Entry], code: str) -> bool:
+    return any(e.kind == "team" and e.field == code and e.value == "lead" for e in new)
 
 
 def _check_parents(conn, new: list[Entry], src: Path) -> None:
@@ -167,7 +190,7 @@ def _check_trust(conn, received: Received, new: list[Entry], held_batches: set[b
         # A re-pinning in this batch applies to the batches after it.
         for i in batch.indices:
             e = received.entries[i]
-            if e.kind == "rekey" and e.id in new_ids:
+            if e is not None and e.kind == "rekey" and e.id in new_ids:
                 key_hex = json.loads(e.value).get("key")
                 if key_hex:
                     pins[e.field] = bytes.fromhex(key_hex)
@@ -195,7 +218,7 @@ def _check_trust(conn, received: Received, new: list[Entry], held_batches: set[b
             continue
         for i in b.indices:
             e = received.entries[i]
-            if e.flags in VOUCHED and e.kind in LEAD_ONLY and members.get(b.signer) != "lead":
+            if e is not None and e.flags in VOUCHED and e.kind in LEAD_ONLY and members.get(b.signer) != "lead":
                 raise HmipError(f"{src}: {b.signer} vouches for a {e.kind} entry, which only the lead "
                                 "can do; nothing was imported")
     return pins
@@ -237,19 +260,75 @@ def _check_rights(conn, received: Received, new: list[Entry]) -> None:
                             "is not assigned; nothing was imported")
 
 
-def _keep_texts(conn, received: Received, by: str | None) -> int:
-    """Keep the texts the bundle's entries refer to, except the notes of limited-access cases
-    the importer may not open, which never reach this laptop's file. Returns how many were not kept."""
-    if not received.texts:
-        return 0
-    hidden = closed_to(conn, by)
-    wanted, refused = set(), set()
-    for e in received.entries:
-        for h in (e.note, e.reason):
-            if h is not None:
-                (refused if e.case_ref in hidden else wanted).add(h)
-    refused -= wanted
-    texts = [t for t in received.texts if t[0] in wanted]
-    history.store_texts(conn, texts)
-    registers.fill_texts(conn, [t[0] for t in texts])
-    return len({t[0] for t in received.texts} & refused)
+class _Texts:
+    """Keeping the texts a history's entries refer to, except the notes of limited-access cases
+    the importer may not open, which never reach this laptop's file.
+
+    Most texts are stored before the entries are applied, so each answer shows its note at once.
+    The texts of a case that is (or, after this merge, may be) of limited access wait until the
+    merge has applied its profile and grants, and are decided then."""
+
+    def __init__(self, conn, received: Received, by: str | None, new: list[Entry]):
+        self.conn, self.received, self.by = conn, received, by
+        held = set()
+        digests = [t[0] for t in received.texts]
+        for i in range(0, len(digests), 500):
+            chunk = digests[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            held.update(h for (h,) in conn.execute(
+                f"SELECT hash FROM text WHERE hash IN ({marks}) UNION SELECT hash FROM redacted "
+                f"WHERE hash IN ({marks})", chunk + chunk))
+        self.arriving = {t[0] for t in received.texts} - held
+        self.late = set()
+        self.case_of = self._cases_of_texts() if self.arriving else {}
+        maybe_restricted = closed_to(conn, by) | {
+            e.case_ref for e in new if e.kind == "profile" and e.field == "limited_access" and e.value == "yes"}
+        # A text is kept if any case that may be opened here uses it (texts from unsigned
+        # bundles are unsalted, so one text can serve many cases).
+        self.now = {h for h, refs in self.case_of.items() if refs - maybe_restricted}
+        self.later = set(self.case_of) - self.now
+
+    def _cases_of_texts(self) -> dict[bytes, set[str]]:
+        """Which case each arriving text belongs to: from the entries read now, or (for entries
+        held already, which were not read again) from this database's own copy of them."""
+        self.late: set[bytes] = set()  # texts of entries held already: to be shown where they belong
+        case_of: dict[bytes, set[str]] = {}
+        unread = []
+        for i, e in enumerate(self.received.entries):
+            if e is None:
+                unread.append(self.received.ids[i])
+                continue
+            for h in (e.note, e.reason):
+                if h in self.arriving:
+                    case_of.setdefault(h, set()).add(e.case_ref)
+        if len(case_of) < len(self.arriving) and unread:
+            for i in range(0, len(unread), 500):
+                keys = [history.id_key(x) for x in unread[i:i + 500]]
+                for case_ref, note, reason in self.conn.execute(
+                        f"SELECT case_ref, note, reason FROM entry WHERE k IN ({','.join('?' * len(keys))})", keys):
+                    for h in (note, reason):
+                        if h in self.arriving:
+                            case_of.setdefault(h, set()).add(case_ref)
+                            self.late.add(h)
+        return case_of
+
+    def _store(self, wanted: set[bytes], fill: set[bytes]) -> None:
+        texts = [t for t in self.received.texts if t[0] in wanted]
+        history.store_texts(self.conn, texts)
+        if fill:
+            registers.fill_texts(self.conn, [t[0] for t in texts if t[0] in fill])
+
+    def keep_open(self) -> None:
+        # Texts of entries held before this merge are filled in where they belong; the others
+        # are in place before their entries are applied.
+        self._store(self.now, fill=self.late)
+
+    def keep_the_rest(self) -> int:
+        """After the merge: the limited-access texts the importer may open. Returns how many
+        were not kept."""
+        if not self.later:
+            return 0
+        hidden = closed_to(self.conn, self.by)
+        keep = {h for h in self.later if self.case_of[h] - hidden}
+        self._store(keep, fill=keep)
+        return len(self.later - keep)

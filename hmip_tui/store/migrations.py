@@ -196,10 +196,10 @@ _HISTORY = """
         at       TEXT NOT NULL,
         parents  BLOB,
         flags    TEXT NOT NULL DEFAULT '',
-        batch    INTEGER REFERENCES batch(seq)
+        batch    INTEGER
     );
+    -- What this laptop recorded and has not yet signed (a few rows: cheap to keep indexed).
     CREATE INDEX entry_unsigned ON entry(author) WHERE batch IS NULL;
-    CREATE INDEX entry_case ON entry(case_ref) WHERE case_ref != '';
 
     -- A signature over the ids of a batch of entries, by their author, kept as received.
     CREATE TABLE batch (
@@ -209,7 +209,9 @@ _HISTORY = """
         key         BLOB NOT NULL,
         signature   BLOB NOT NULL,
         entries     BLOB NOT NULL,
-        received_at TEXT NOT NULL
+        received_at TEXT NOT NULL,
+        -- Came in a bundle the lead exported, so the lead holds it (a thin bundle leaves it out).
+        via_lead    INTEGER NOT NULL DEFAULT 0
     );
 
     -- Evidence notes, reasons and judgement evidence, by salted hash, entries hold the hash.
@@ -221,7 +223,8 @@ _HISTORY = """
     -- Texts the lead redacted: never stored again, whoever sends them.
     CREATE TABLE redacted (hash BLOB PRIMARY KEY) WITHOUT ROWID;
 
-    -- The heads of every register: the entries nothing replaces yet.
+    -- The heads of every register, the entries nothing replaces yet: but an answer with a
+    -- single head keeps it in its answer row (answer.entry), the one row its merge writes.
     CREATE TABLE head (
         kind     TEXT NOT NULL,
         case_ref TEXT NOT NULL,
@@ -306,8 +309,11 @@ _CURRENT = """
         framework_version TEXT NOT NULL,
         answered_by       TEXT,
         answered_at       TEXT NOT NULL,
+        entry             BLOB,
         PRIMARY KEY (case_id, question)
     ) WITHOUT ROWID;
+    -- Notes this laptop knows only by hash (withheld, or not arrived yet): few, found fast.
+    CREATE INDEX answer_note_waiting ON answer(note_hash) WHERE note IS NULL AND note_hash IS NOT NULL;
     CREATE TABLE judgement (
         standard  TEXT PRIMARY KEY,
         rating    TEXT NOT NULL,

@@ -38,17 +38,29 @@ class Head:
         return (self.at, self.id)
 
 
-def _head(e: Entry) -> Head:
-    return Head(e.id, e.value, e.note, e.author, e.at, e.flags)
-
-
 Register = tuple[str, str, str]  # (kind, case_ref, field)
 
 
+# Where heads are kept. An answer with one head (nearly all of them) keeps it in its own answer
+# row, `entry`: the hot paths, saving an answer and merging 300,000 of them, then write one row
+# each, not two. Every other register, and an answer with several heads (a conflict) or none
+# standing (taken back), keeps its heads as rows of `head`.
+_ANSWER_HEADS = ("SELECT c.ref, a.question, a.entry, a.value, a.note_hash, a.answered_by, a.answered_at "
+                 "FROM answer a JOIN case_file c ON c.id = a.case_id")
+
+
+def _in_answer_row(hs: dict[bytes, Head]) -> bool:
+    return len(hs) == 1 and next(iter(hs.values())).value != ""
+
+
 def heads(conn: sqlite3.Connection, register: Register) -> list[Head]:
-    return [Head(*r) for r in conn.execute(
+    rows = [Head(*r) for r in conn.execute(
         "SELECT id, value, note, author, at, flags FROM head WHERE kind = ? AND case_ref = ? AND field = ?",
         register)]
+    if rows or register[0] != "answer":
+        return rows
+    row = conn.execute(_ANSWER_HEADS + " WHERE c.ref = ? AND a.question = ?", register[1:]).fetchone()
+    return [Head(row[2], row[3], row[4], row[5], row[6], "")] if row and row[2] else []
 
 
 def current(conn: sqlite3.Connection, register: Register) -> Head | None:
@@ -74,6 +86,13 @@ def _load_heads(conn: sqlite3.Connection, registers: set[Register]) -> dict[Regi
                 reg = (kind, case_ref, field)
                 if reg in registers:
                     out[reg][rest[0]] = Head(*rest)
+            if kind != "answer":
+                continue
+            rows = conn.execute(_ANSWER_HEADS + f" WHERE c.ref IN ({','.join('?' * len(chunk))})", chunk)
+            for case_ref, field, entry, value, note, author, at in rows:
+                reg = (kind, case_ref, field)
+                if entry and reg in registers and reg not in out:
+                    out[reg][entry] = Head(entry, value, note, author, at, "")
     return out
 
 
@@ -109,21 +128,25 @@ def advance(conn: sqlite3.Connection, new: list[Entry], batch: dict[bytes, int] 
     date, inside the caller's transaction."""
     if not new:
         return Advance()
-    touched = {e.register for e in new}
+    registers = [(e.kind, e.case_ref, e.field) for e in new]
+    touched = set(registers)
     state = held if held is not None else _load_heads(conn, touched)
-    before = {reg: dict(state.get(reg, {})) for reg in touched}
-    for e in new:
-        hs = state.setdefault(e.register, {})
+    before = {reg: dict(state[reg]) if reg in state else {} for reg in touched}
+    for e, reg in zip(new, registers):
+        hs = state.get(reg)
+        if hs is None:
+            state[reg] = {e.id: e}  # an entry is a head as it stands: same fields
+            continue
         for p in e.parents:
             hs.pop(p, None)
-        hs[e.id] = _head(e)
+        hs[e.id] = e
     try:
         history.insert(conn, new, batch)
     except sqlite3.IntegrityError:
         raise HmipError("two different history entries share an id prefix; nothing was changed") from None
     _write_heads(conn, touched, before, state)
     result = Advance(entries=len(new))
-    _apply(conn, touched, state, new, result)
+    _apply(conn, touched, before, state, new, result)
     return result
 
 
@@ -131,6 +154,12 @@ def _write_heads(conn, touched, before, state) -> None:
     gone, added = [], []
     for reg in touched:
         old, now = before.get(reg, {}), state[reg]
+        if reg[0] == "answer":
+            # The answer row carries a single standing head (written by _apply_answer).
+            if not old and _in_answer_row(now):
+                continue
+            old = {} if _in_answer_row(old) else old
+            now = {} if _in_answer_row(now) else now
         gone.extend((*reg, i) for i in old.keys() - now.keys())
         added.extend((*reg, h.id, h.value, h.note, h.author, h.at, h.flags)
                      for i, h in now.items() if i not in old)
@@ -148,7 +177,7 @@ _ORDER = ("inspection", "team", "rekey", "case", "profile", "status", "lock", "g
           "judgement", "assign", "reading", "finish", "redact", "export")
 
 
-def _apply(conn, touched, state, new, result: Advance) -> None:
+def _apply(conn, touched, before, state, new, result: Advance) -> None:
     by_kind: dict[str, list[Register]] = defaultdict(list)
     for reg in touched:
         by_kind[reg[0]].append(reg)
@@ -160,7 +189,8 @@ def _apply(conn, touched, state, new, result: Advance) -> None:
     if settles:
         _mark_settled_readings(conn, settles)
     for reg in touched:
-        if reg[0] in CONFLICTING:
+        # A register with one head before and after was never in conflict: nothing to look up.
+        if reg[0] in CONFLICTING and (len(before[reg]) > 1 or len(state[reg]) > 1):
             _conflict_bookkeeping(conn, reg, state[reg], new, result)
 
 
@@ -169,23 +199,48 @@ def standing(kind: str, hs: dict[bytes, Head]) -> Head:
     field or a judgement is in conflict, the reading given first stands until the lead settles,
     so a difference that arrives later never silently replaces it. Either way the choice depends
     on the heads alone, not on the order they arrived in."""
-    if kind in CONFLICTING and len(hs) > 1:
-        return min(hs.values(), key=lambda h: h.order)
+    if len(hs) == 1:
+        return next(iter(hs.values()))
+    if kind in CONFLICTING:
+        return min(hs.values(), key=_order)
     return _newest(hs)
 
 
 def _newest(hs: dict[bytes, Head]) -> Head:
-    return max(hs.values(), key=lambda h: h.order)
+    return max(hs.values(), key=_order)
+
+
+def _order(h) -> tuple[str, bytes]:
+    # The newest head stands for the register; the id breaks ties the same way everywhere.
+    return (h.at, h.id)
 
 
 def _case_ids(conn, refs) -> dict[str, int]:
-    refs = list(set(refs))
-    out = {}
-    for i in range(0, len(refs), 500):
-        chunk = refs[i:i + 500]
-        out.update(conn.execute(f"SELECT ref, id FROM case_file WHERE ref IN ({','.join('?' * len(chunk))})",
-                                chunk).fetchall())
+    """Row ids of cases by reference. A case's row id never changes once it exists, so a
+    connection remembers the ones it has looked up (the save path asks for one every answer)."""
+    known = getattr(conn, "case_ids", None)
+    refs = set(refs)
+    out = {r: known[r] for r in refs if r in known} if known is not None else {}
+    missing = sorted(refs - out.keys())
+    for i in range(0, len(missing), 500):
+        chunk = missing[i:i + 500]
+        found = conn.execute(f"SELECT ref, id FROM case_file WHERE ref IN ({','.join('?' * len(chunk))})",
+                             chunk).fetchall()
+        out.update(found)
+        if known is not None:
+            known.update(found)
     return out
+
+
+def _framework_of(conn) -> tuple[str, str] | None:
+    """The inspection's framework, which never changes once the inspection exists."""
+    held = getattr(conn, "framework_ids", None)
+    if held:
+        return held
+    row = conn.execute("SELECT framework_id, framework_version FROM inspection").fetchone()
+    if row is not None and hasattr(conn, "framework_ids"):
+        conn.framework_ids = tuple(row)
+    return tuple(row) if row else None
 
 
 def _apply_inspection(conn, regs, state) -> None:
@@ -277,7 +332,7 @@ def _apply_grant(conn, regs, state) -> None:
 
 
 def _apply_answer(conn, regs, state) -> None:
-    row = conn.execute("SELECT framework_id, framework_version FROM inspection").fetchone()
+    row = _framework_of(conn)
     if row is None:
         return
     fw_id, fw_version = row
@@ -287,9 +342,12 @@ def _apply_answer(conn, regs, state) -> None:
         case_id = ids.get(reg[1])
         if case_id is None:
             continue
-        h = standing("answer", state[reg])
+        hs = state[reg]
+        single = len(hs) == 1
+        h = next(iter(hs.values())) if single else standing("answer", hs)
         if h.value:
-            upserts.append([case_id, reg[2], h.value, h.note, h.note, fw_id, fw_version, h.author, h.at])
+            upserts.append([case_id, reg[2], h.value, h.note, h.note, fw_id, fw_version, h.author, h.at,
+                            h.id if single else None])
             if h.note:
                 notes[h.note] = None
         else:
@@ -304,18 +362,22 @@ def _apply_answer(conn, regs, state) -> None:
             u[3] = notes.get(u[3]) if u[3] else None
     conn.executemany(
         "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
-        "answered_by, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, question) DO UPDATE "
-        "SET value = excluded.value, note = excluded.note, note_hash = excluded.note_hash, "
-        "answered_by = excluded.answered_by, answered_at = excluded.answered_at", upserts)
+        "answered_by, answered_at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, question) "
+        "DO UPDATE SET value = excluded.value, note = excluded.note, note_hash = excluded.note_hash, "
+        "answered_by = excluded.answered_by, answered_at = excluded.answered_at, entry = excluded.entry", upserts)
     if deletes:
         conn.executemany("DELETE FROM answer WHERE case_id = ? AND question = ?", deletes)
-    # A case nobody has marked complete is in progress while anything is answered.
-    touched = sorted({u[0] for u in upserts} | {d[0] for d in deletes})
-    for i in range(0, len(touched), 500):
-        chunk = touched[i:i + 500]
-        conn.execute(f"UPDATE case_file SET status = {derived_status_sql()} WHERE id IN "
-                     f"({','.join('?' * len(chunk))}) AND NOT EXISTS (SELECT 1 FROM head h WHERE "
-                     "h.kind = 'status' AND h.case_ref = case_file.ref AND h.value != '')", chunk)
+    # A case nobody has marked is in progress once anything is answered; with its answers all
+    # taken back, it is not started again (a case marked complete or in progress stays so).
+    answered = sorted({u[0] for u in upserts})
+    for i in range(0, len(answered), 500):
+        chunk = answered[i:i + 500]
+        conn.execute(f"UPDATE case_file SET status = 'in_progress' WHERE status = 'not_started' "
+                     f"AND id IN ({','.join('?' * len(chunk))})", chunk)
+    for case_id in sorted({d[0] for d in deletes}):
+        conn.execute(f"UPDATE case_file SET status = {derived_status_sql()} WHERE id = ? AND NOT EXISTS "
+                     "(SELECT 1 FROM head h WHERE h.kind = 'status' AND h.case_ref = case_file.ref "
+                     "AND h.value != '')", (case_id,))
 
 
 def _apply_judgement(conn, regs, state) -> None:
@@ -371,6 +433,8 @@ def _apply_finish(conn, regs, state) -> None:
 
 
 def _apply_redact(conn, regs, state) -> None:
+    # Overwrite the freed space, so the text is gone from the file too, not only from the tables.
+    conn.execute("PRAGMA secure_delete=ON")
     for reg in regs:
         for h in state[reg].values():
             for digest in (bytes.fromhex(x) for x in h.value.split(",") if x):
@@ -433,7 +497,7 @@ def open_conflict_id(conn: sqlite3.Connection, register: Register) -> int | None
 
 def write(conn: sqlite3.Connection, register: Register, value: str, *, author: str,
           note: bytes | None = None, reason: bytes | None = None, settle: bool = False,
-          also_replaces=(), at: str | None = None) -> Entry:
+          also_replaces=(), at: str | None = None, held: list[Head] | None = None) -> Entry:
     """Record one change made on this laptop, inside the caller's transaction: an entry whose
     parents are the register's heads, so it moves the register forward.
 
@@ -441,7 +505,7 @@ def write(conn: sqlite3.Connection, register: Register, value: str, *, author: s
     """
     from .inspections import now
 
-    hs = heads(conn, register)
+    hs = heads(conn, register) if held is None else held
     if register[0] in CONFLICTING and not settle and len(hs) > 1 and disagree(conn, hs):
         number = open_conflict_id(conn, register)
         raise HmipError(f"this {register[0]} has an open conflict (#{number}) between the team's "

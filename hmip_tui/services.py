@@ -15,8 +15,8 @@ from .framework import Framework
 from .rating import Ratings, rate
 
 
-def open_database(path: Path | str) -> sqlite3.Connection:
-    return store.connect(path)
+def open_database(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
+    return store.connect(path, create=create)
 
 
 def inspection_framework(conn: sqlite3.Connection) -> Framework:

@@ -12,6 +12,7 @@ import io
 import sqlite3
 from pathlib import Path
 
+from ..checks import check_code
 from ..errors import HmipError
 from ..framework import Framework
 from ..store import transaction
@@ -71,7 +72,8 @@ def read_sample(path: Path, framework: Framework, *, drop_personal: bool = False
                 raise HmipError(f"{path}: line {line}: case {ref} is given twice (first on line {seen[ref]})")
             seen[ref] = line
             values = {c: record[i].strip() for i, c in wanted}
-            inspector = values.pop("inspector", "") or None
+            inspector = check_code(values.pop("inspector", "") or None, f"{path}: line {line}: inspector",
+                                   optional=True)
             profile = clean_profile(values)
             problem = profile_problem(framework, profile)
             if problem:
@@ -111,16 +113,25 @@ def _check_header(path: Path, columns: list[str], framework: Framework, drop_per
 
 def import_sample(conn: sqlite3.Connection, path: Path, framework: Framework, *,
                   drop_personal: bool = False) -> int:
-    """Add every case of the file in one transaction, or none. Returns how many were added."""
+    """Add every case of the file in one transaction, or none. Returns how many were added.
+
+    Every check runs before the backup: a refused file makes no backup, so refusals can never
+    push real backups out of the rotation.
+    """
     rows = read_sample(path, framework, drop_personal=drop_personal)
+    _refuse_held(conn, path, rows)
     backup_before(conn, "before-sample-import")
     with transaction(conn):
-        held = {r for (r,) in conn.execute("SELECT ref FROM case_file")}
-        for line, ref, _, _ in rows:
-            if ref in held:
-                raise HmipError(f"{path}: line {line}: case {ref} is already in this inspection")
+        _refuse_held(conn, path, rows)  # again, under the lock: another writer may have added one
         for code in sorted({i for _, _, i, _ in rows if i}):
             conn.execute("INSERT OR IGNORE INTO inspector (code) VALUES (?)", (code,))
         for _, ref, inspector, profile in rows:
             insert_case(conn, ref, inspector, profile)
     return len(rows)
+
+
+def _refuse_held(conn: sqlite3.Connection, path: Path, rows: list) -> None:
+    held = {r for (r,) in conn.execute("SELECT ref FROM case_file")}
+    for line, ref, _, _ in rows:
+        if ref in held:
+            raise HmipError(f"{path}: line {line}: case {ref} is already in this inspection")

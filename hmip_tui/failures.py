@@ -46,13 +46,15 @@ def busy(path: Path | None, outcome: str) -> str:
 def read_only(path: Path | None, outcome: str) -> str:
     if path is not None:
         folder = path.parent
-        if path.exists() and not os.access(path, os.W_OK):
-            return (f"{path}: the file is read-only, so hmip cannot write to it; {outcome}. "
-                    "Make it writable, or copy it to a place you can write to")
-        if not os.access(folder, os.W_OK):
+        # The folder first: on a read-only mount the file is read-only too, but it is the
+        # folder that stops hmip (it writes the journal, backups and scratch files there).
+        if folder.exists() and not os.access(folder, os.W_OK):
             return (f"{path}: its folder {folder} is read-only, and hmip must write there "
                     f"(the database's journal, backups and temporary files); {outcome}. "
                     "Copy the file to a place you can write to")
+        if path.exists() and not os.access(path, os.W_OK):
+            return (f"{path}: the file is read-only, so hmip cannot write to it; {outcome}. "
+                    "Make it writable, or copy it to a place you can write to")
     return f"{_name(path)}: cannot write there: the place is read-only; {outcome}"
 
 

@@ -58,8 +58,10 @@ def read_only(path: Path):
         _unmount(path)
 
 
-def fill(folder: Path) -> Path:
-    """Fill the file system holding `folder` to the last byte; returns the filler file."""
+def fill(folder: Path, leave: int = 0) -> Path:
+    """Fill the file system holding `folder`, all but `leave` bytes; returns the filler file."""
+    reserve = folder / "reserve"
+    reserve.write_bytes(b"\0" * leave)
     filler = folder / "filler"
     fd = os.open(filler, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
     try:
@@ -71,6 +73,7 @@ def fill(folder: Path) -> Path:
                 pass
     finally:
         os.close(fd)
+    reserve.unlink()
     return filler
 
 

@@ -100,7 +100,8 @@ def make_backup(conn: sqlite3.Connection, db_path: Path, reason: str) -> Path:
         sentence = explain(exc, target, outcome, "write the backup")
         if sentence is None:
             raise
-        raise HmipError(f"could not back up {db_path}: " + sentence) from None
+        raise HmipError(f"could not back up {db_path} into {folder}: "
+                        + sentence.removeprefix(f"{target}: ")) from None
     _rotate(db_path)
     return target
 

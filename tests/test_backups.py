@@ -193,3 +193,34 @@ def test_restore_refuses_while_another_program_has_the_database_open(report_db):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_live_backups_scratch_copy_and_journal_are_left_alone_by_another(report_db):
+    from hmip_tui.services import open_database
+
+    folder = backups_dir(report_db)
+    folder.mkdir(exist_ok=True)
+    live = folder / ".inspection-20260101T000000000000Z-by-hand.sqlite.part"
+    live.write_bytes(b"a backup being written by another hmip")
+    journal = folder / f"{live.name}-journal"
+    journal.write_bytes(b"its rollback journal")
+    dead = folder / ".inspection-20250101T000000000000Z-daily.sqlite.part"
+    dead.write_bytes(b"what a killed backup left")
+    orphan = folder / ".inspection-20240101T000000000000Z-daily.sqlite.part-journal"
+    orphan.write_bytes(b"a journal whose copy is gone")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('held', flush=True); time.sleep(60)\n"), str(live)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        conn = open_database(report_db)
+        backups.make_backup(conn, report_db, "by-hand")
+        assert live.exists() and journal.exists()
+        assert not dead.exists() and not orphan.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    backups.make_backup(conn, report_db, "by-hand")
+    conn.close()
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []

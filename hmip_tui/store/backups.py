@@ -137,9 +137,23 @@ def _private_folder(db_path: Path) -> Path:
         raise HmipError(f"could not back up {db_path}: "
                         + explain(exc, folder, "no backup was made, and the database was not changed",
                                   "make the backups folder")) from None
-    scratch.sweep(folder, lambda name: name.startswith(".") and (
-        name.endswith(_PART) or name.endswith(_PART + "-journal")))
+    _sweep_with_companions(folder, lambda name: name.startswith(".") and name.endswith(_PART))
     return folder
+
+
+def _sweep_with_companions(folder: Path, is_scratch) -> None:
+    """Remove abandoned scratch copies, each with the journal files SQLite kept beside it.
+
+    Only the copy itself carries the lock: a journal is removed with its abandoned copy, or when
+    its copy is gone, never while a live backup may still need it.
+    """
+    for copy in scratch.sweep(folder, is_scratch):
+        for suffix in ("-journal", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    for suffix in ("-journal", "-wal", "-shm"):
+        for orphan in folder.glob(f".*{suffix}"):
+            if is_scratch(orphan.name[: -len(suffix)]) and not Path(str(orphan)[: -len(suffix)]).exists():
+                orphan.unlink(missing_ok=True)
 
 
 def _stamp() -> str:
@@ -227,7 +241,8 @@ def _checked_copy(source: Path, db_path: Path, application_id: int, schema_versi
     SQLite never writes a -wal or -shm beside a backup.
     """
     folder = db_path.parent
-    scratch.sweep(folder, lambda name: name.startswith(f".{db_path.name}.") and ".restoring" in name)
+    _sweep_with_companions(folder, lambda name: name.startswith(f".{db_path.name}.")
+                           and name.endswith(".restoring"))
     fresh = folder / f".{db_path.name}.{_stamp()}.restoring"
     try:
         os.close(os.open(fresh, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

@@ -201,7 +201,7 @@ def parse_bundle(data, source: Path) -> Bundle:
             fail(where, "this case reference is given twice")
         seen.add(ref)
         inspector = _text(c.get("inspector"), f"{where}.inspector", fail, optional=True)
-        check_code(inspector, f"{source}: {where}.inspector", optional=True)
+        check_code(inspector, lambda: f"{source}: {where}.inspector", optional=True)
         status = c.get("status", "in_progress" if c.get("answers") else "not_started")
         if status not in STATUSES:
             fail(f"{where}.status", f"unknown status {status!r}")
@@ -240,8 +240,8 @@ def parse_bundle(data, source: Path) -> Bundle:
             at = a.get("at", default_at)
             if (by is not None and not isinstance(by, str)) or not isinstance(at, str):
                 fail(f"{where}.answers.{qid}", "'by' and 'at' must be text")
-            check_code(by, f"{source}: {where}.answers.{qid}.by", optional=True)
-            check_timestamp(at, f"{source}: {where}.answers.{qid}.at")
+            check_code(by, lambda: f"{source}: {where}.answers.{qid}.by", optional=True)
+            check_timestamp(at, lambda: f"{source}: {where}.answers.{qid}.at")
             answers.append((qid, value, note or None, by, at))
         withheld = c.get("notes_withheld", False)
         if not isinstance(withheld, bool):

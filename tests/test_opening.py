@@ -101,3 +101,15 @@ def test_hmip_db_from_the_environment_is_held_to_the_same_rules(tmp_path):
     env = {**os.environ, "HMIP_DB": "/dev/null", "HMIP_INSPECTOR": "LF"}
     result = subprocess.run([HMIP, "rate"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode == 1 and "/dev/null: is not a regular file" in result.stderr
+
+
+def test_hmip_db_that_is_not_utf8_is_one_sentence(tmp_path):
+    import subprocess
+
+    from conftest import HMIP
+
+    env = {**os.environb, b"HMIP_DB": bytes(tmp_path) + b"/caf\xe9.sqlite", b"HMIP_INSPECTOR": b"LF"}
+    result = subprocess.run([HMIP, "rate"], capture_output=True, env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.decode().startswith("Error: HMIP_DB: not valid UTF-8 text: byte 0xe9")
+    assert list(tmp_path.iterdir()) == []

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from ..checks import check_text
 from ..errors import HmipError
 from ..failures import busy, explain
 from .backups import backed_up_today, make_backup, restore_hint
@@ -20,8 +21,19 @@ from .migrations import MIGRATIONS, SCHEMA_VERSION
 # 'HMIP' in ASCII: marks a SQLite file as ours, so we never migrate someone else's database.
 APPLICATION_ID = 0x484D4950
 
-# Seconds a writer waits for another process's lock before saying so (HMIP_BUSY_TIMEOUT).
-BUSY_TIMEOUT_S = float(os.environ.get("HMIP_BUSY_TIMEOUT", "10"))
+
+
+def _busy_timeout() -> float:
+    """Seconds a writer waits for another process's lock before saying so (HMIP_BUSY_TIMEOUT);
+    a setting that is not a number from 0 to an hour is ignored rather than obeyed (nan, -1)."""
+    try:
+        seconds = float(os.environ.get("HMIP_BUSY_TIMEOUT", "10"))
+    except ValueError:
+        return 10.0
+    return seconds if 0 <= seconds <= 3600 else 10.0
+
+
+BUSY_TIMEOUT_S = _busy_timeout()
 
 
 def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
@@ -72,6 +84,7 @@ def check_database_path(path: Path | str, option: str = "--db") -> Path:
     """Refuse what cannot be an inspection database file: no name, a folder, a device."""
     if str(path).strip() == "":
         raise HmipError(f"{option} is empty: name the inspection database file")
+    check_text(str(path), option)  # HMIP_DB's bytes reach us undecoded, as --db's would
     path = Path(path)
     try:
         if path.is_symlink() and not path.exists():

@@ -107,7 +107,7 @@ pass_ctx = click.make_pass_decorator(Context)
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", type=DB_PATH, default=None,
               help="The inspection database (default: HMIP_DB, else hmip.sqlite in your data folder).")
-@click.option("--as", "inspector", default=None, metavar="CODE",
+@click.option("--as", "inspector", type=CODE, default=None, metavar="CODE",
               help="Who is recording (default: HMIP_INSPECTOR, else your login name).")
 @click.version_option(__version__, prog_name="hmip")
 @click.pass_context
@@ -117,10 +117,9 @@ def cli(ctx, db, inspector):
     from .paths import current_inspector, default_database
     from .store.database import check_database_path
 
-    try:
+    try:  # the defaults, held to the rules --db and --as are held to
         db = db or check_database_path(default_database(), "HMIP_DB")
-        inspector = (check_code(inspector, "--as") if inspector is not None
-                     else check_code(current_inspector(), "HMIP_INSPECTOR"))
+        inspector = inspector or check_code(current_inspector(), "HMIP_INSPECTOR")
     except HmipError as exc:
         raise click.ClickException(one_line(str(exc))) from None
     ctx.obj = Context(db, inspector)

@@ -1,12 +1,14 @@
 """The `hmip` command. Sub-commands are scriptable; `hmip` alone opens the terminal app.
 
-Every refusal is one sentence and exit status 1 (HmipError); the terminal app is imported only
-when it is opened, so scripted commands never pay for Textual.
+Every refusal is one sentence and exit status 1 (HmipError, or a full disk, a read-only place
+or a busy lock, said as such); the terminal app is imported only when it is opened, so scripted
+commands never pay for Textual. Arguments are checked before use (cli_checks.py).
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,22 +16,52 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .cli_checks import (CODE, CODES, DATE, DB_PATH, INPUT_FILE, OUT_PATH, SEED, SHARE, Number,
+                         check_arguments)
 from .errors import HmipError
+from .terminal_text import terminal_safe
 
 
 class HmipGroup(click.Group):
-    """Turns HmipError into one clear sentence and exit status 1, for every sub-command."""
+    """Turns HmipError, and the machine's own refusals, into one clear sentence and exit
+    status 1, for every sub-command; a database the failed command created is taken away."""
+
+    def parse_args(self, ctx, args):
+        check_arguments(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except HmipError as exc:
+            self._undo(ctx)
             raise click.ClickException(one_line(str(exc))) from None
+        except (sqlite3.Error, OSError) as exc:
+            from .failures import explain
+
+            self._undo(ctx)
+            sentence = explain(exc, getattr(ctx.obj, "db", None))
+            if sentence is None:
+                raise
+            raise click.ClickException(one_line(sentence)) from None
+        except BaseException:
+            self._undo(ctx)
+            raise
+
+    @staticmethod
+    def _undo(ctx) -> None:
+        if isinstance(ctx.obj, Context):
+            ctx.obj.discard_if_new()
+
+
+def say(text: str) -> None:
+    """Print a line that may quote a file or an argument: never an escape sequence, one line."""
+    click.echo(terminal_safe(text))
 
 
 def one_line(message: str) -> str:
     """A refusal is one sentence on one line, even when it quotes a file's stray control bytes."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in message)
+    return terminal_safe(message)
 
 
 class Context:
@@ -38,14 +70,35 @@ class Context:
         self.inspector = inspector
         self.db_named = db_named  # given with --db or HMIP_DB, not the hidden default
         self._conn = None
+        # Only init, demo and bundle import may make a new database file (and the app, for its
+        # welcome screen); every other command refuses a missing one.
+        self.creates = False
+        self._made_from: Path | None = None  # set when this run made the file
 
     @property
     def conn(self):
         if self._conn is None:
             from .services import open_database
 
-            self._conn = open_database(self.db)
+            missing = self.db
+            while not missing.parent.exists() and missing.parent != missing:
+                missing = missing.parent
+            made = not self.db.exists()
+            self._conn = open_database(self.db, create=self.creates)
+            if made:
+                self._made_from = missing
         return self._conn
+
+    def discard_if_new(self) -> None:
+        """After a refusal: remove the database this run made, if it still holds nothing."""
+        if self._made_from is None:
+            return
+        from .services import remove_new_database
+
+        self._conn.close()
+        self._conn = None
+        remove_new_database(self.db, self._made_from if self._made_from != self.db else None)
+        self._made_from = None
 
     def framework(self):
         from .services import inspection_framework
@@ -58,20 +111,27 @@ pass_ctx = click.make_pass_decorator(Context)
 
 @click.group(cls=HmipGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--db", type=DB_PATH, default=None,
               help="The inspection database (default: HMIP_DB, else hmip.sqlite in your data folder).")
-@click.option("--as", "inspector", default=None, metavar="CODE",
+@click.option("--as", "inspector", type=CODE, default=None, metavar="CODE",
               help="Who is recording (default: HMIP_INSPECTOR, else your login name).")
 @click.version_option(__version__, prog_name="hmip")
 @click.pass_context
 def cli(ctx, db, inspector):
     """Assess sampled case files for a probation inspection, rate them and export the data."""
-    from .paths import current_inspector, default_database
-
     import os
 
-    ctx.obj = Context(db or default_database(), inspector or current_inspector(),
-                      db_named=db is not None or bool(os.environ.get("HMIP_DB")))
+    from .checks import check_code
+    from .paths import current_inspector, default_database
+    from .services import check_database_path
+
+    named = db is not None or bool(os.environ.get("HMIP_DB"))
+    try:  # the defaults, held to the rules --db and --as are held to
+        db = db or check_database_path(default_database(), "HMIP_DB")
+        inspector = inspector or check_code(current_inspector(), "HMIP_INSPECTOR")
+    except HmipError as exc:
+        raise click.ClickException(one_line(str(exc))) from None
+    ctx.obj = Context(db, inspector, db_named=named)
     if ctx.invoked_subcommand is None:
         from .tui import run_app
 
@@ -81,7 +141,7 @@ def cli(ctx, db, inspector):
 @cli.command()
 @click.option("--pdu", required=True, help="The Probation Delivery Unit inspected.")
 @click.option("--region", default=None)
-@click.option("--fieldwork-start", default=None, metavar="YYYY-MM-DD")
+@click.option("--fieldwork-start", type=DATE, default=None, metavar="YYYY-MM-DD")
 @click.option("--framework", "framework_id", default=None, help="Framework id (default: the newest shipped).")
 @click.option("--framework-version", default=None)
 @pass_ctx
@@ -90,16 +150,12 @@ def init(obj: Context, pdu, region, fieldwork_start, framework_id, framework_ver
     from .framework import load_framework
     from .services import found_inspection
 
-    if fieldwork_start:
-        try:
-            date.fromisoformat(fieldwork_start)
-        except ValueError:
-            raise HmipError(f"--fieldwork-start {fieldwork_start!r} is not a date (YYYY-MM-DD)") from None
+    obj.creates = True
     framework = load_framework(framework_id, framework_version)
     inspection = found_inspection(obj.conn, pdu=pdu, framework=framework, lead=obj.inspector,
                                   region=region, fieldwork_start=fieldwork_start)
-    click.echo(f"Created the inspection of {inspection.pdu} under {framework.id} {framework.version} "
-               f"in {obj.db}, with {obj.inspector} as lead inspector.")
+    say(f"Created the inspection of {inspection.pdu} under {framework.id} {framework.version} "
+        f"in {obj.db}, with {obj.inspector} as lead inspector.")
 
 
 @cli.group()
@@ -108,7 +164,7 @@ def sample():
 
 
 @sample.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @click.option("--drop-personal-columns", is_flag=True,
               help="Leave out columns such as name or date of birth instead of refusing the file.")
 @pass_ctx
@@ -117,7 +173,7 @@ def sample_import(obj: Context, file, drop_personal_columns):
     from .services import import_sample
 
     added = import_sample(obj.conn, file, obj.framework(), obj.inspector, drop_personal=drop_personal_columns)
-    click.echo(f"Added {_count(added, 'case')} from {file}.")
+    say(f"Added {_count(added, 'case')} from {file}.")
 
 
 @cli.command()
@@ -133,7 +189,7 @@ def answer(obj: Context, case, question, value, note, reason):
 
     saved = record_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector,
                           reason=reason)
-    click.echo(f"Saved {case} {question} = {saved.value}.")
+    say(f"Saved {case} {question} = {saved.value}.")
 
 
 @cli.command()
@@ -148,7 +204,7 @@ def note(obj: Context, case, question, text, reason):
 
     obj.framework().question(question)
     record_note(obj.conn, case, question, text, obj.inspector, reason)
-    click.echo(f"Saved the evidence note of {case} {question}.")
+    say(f"Saved the evidence note of {case} {question}.")
 
 
 @cli.command()
@@ -162,8 +218,8 @@ def redact(obj: Context, case, question, reason):
 
     obj.framework().question(question)
     n = redact_note(obj.conn, case, question, reason, obj.inspector)
-    click.echo(f"Redacted {_count(n, 'version')} of the note of {case} {question}: the text is gone "
-               "from this database and from every bundle it writes; the history keeps that it was redacted.")
+    say(f"Redacted {_count(n, 'version')} of the note of {case} {question}: the text is gone "
+        "from this database and from every bundle it writes; the history keeps that it was redacted.")
 
 
 @cli.command()
@@ -177,8 +233,8 @@ def judge(obj: Context, standard, rating, evidence):
 
     framework = obj.framework()
     record_judgement(obj.conn, framework, standard, rating, evidence, obj.inspector)
-    click.echo(f"Saved the judgement on {standard} {framework.standard(standard).title}: "
-               f"{framework.band(rating).label}.")
+    say(f"Saved the judgement on {standard} {framework.standard(standard).title}: "
+        f"{framework.band(rating).label}.")
 
 
 @cli.group()
@@ -205,7 +261,7 @@ def _passphrase(confirm: bool) -> str:
 
 
 @bundle.command("export")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUT_PATH, default=None,
               help="Where to write (default: beside the database, or exports/).")
 @click.option("--encrypt", is_flag=True, help="Seal the bundle with a passphrase for transit.")
 @click.option("--full", is_flag=True,
@@ -219,21 +275,21 @@ def bundle_export(obj: Context, out, encrypt, full, include_restricted_notes):
     lead does not have yet, unless --full."""
     from .services import export_bundle
 
-    out = out or _default_export(obj, f"-{obj.inspector}.hmip.json" + (".sealed" if encrypt else ""))
+    out = _out(obj, out, f"-{obj.inspector}.hmip.json" + (".sealed" if encrypt else ""))
     data = export_bundle(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes,
                          passphrase=_passphrase(confirm=True) if encrypt else None, full=full or None)
     answers = sum(len(c["answers"]) for c in data["cases"])
     withheld = sum(1 for c in data["cases"] if c.get("notes_withheld"))
-    click.echo(f"Wrote {_count(len(data['history']['entries']), 'history entry', 'history entries')} "
-               f"({_count(len(data['cases']), 'case')}, {_count(answers, 'answer')} as they stand) "
-               f"to {out.resolve()}"
-               + (", sealed with a passphrase" if encrypt else "")
-               + (f"; the evidence notes of {_count(withheld, 'limited-access case')} were left out."
-                  if withheld else "."))
+    say(f"Wrote {_count(len(data['history']['entries']), 'history entry', 'history entries')} "
+        f"({_count(len(data['cases']), 'case')}, {_count(answers, 'answer')} as they stand) "
+        f"to {out.resolve()}"
+        + (", sealed with a passphrase" if encrypt else "")
+        + (f"; the evidence notes of {_count(withheld, 'limited-access case')} were left out."
+           if withheld else "."))
 
 
 @bundle.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=INPUT_FILE)
 @pass_ctx
 def bundle_import(obj: Context, files):
     """Merge bundles into this database: all checked first, then all or nothing.
@@ -241,12 +297,13 @@ def bundle_import(obj: Context, files):
     Asks for a sealed bundle's passphrase."""
     from .services import import_bundles
 
+    obj.creates = True
     summaries = import_bundles(obj.conn, list(files), obj.inspector,
                                passphrase=lambda: _passphrase(confirm=False))
     for s in summaries:
         m = s.merged
         for code, fingerprint in m.pinned:
-            click.echo(f"Pinned {code}'s key {fingerprint} (first seen in {s.source.name}).")
+            say(f"Pinned {code}'s key {fingerprint} (first seen in {s.source.name}).")
         parts = [f"{_count(m.entries_added, 'history entry', 'history entries')} added",
                  f"{m.entries_held} already held"]
         if m.cases_added:
@@ -258,19 +315,19 @@ def bundle_import(obj: Context, files):
         if m.notes_not_kept:
             parts.append(f"{_count(m.notes_not_kept, 'note')} of limited-access cases {obj.inspector} "
                          "may not open not kept")
-        click.echo(f"Imported {s.source}: " + ", ".join(parts)
-                   + (", inspection created." if m.created_inspection else "."))
+        say(f"Imported {s.source}: " + ", ".join(parts)
+            + (", inspection created." if m.created_inspection else "."))
         if not s.signed:
-            click.echo(f"  {s.source.name} is an unsigned hmip-bundle/1 file: its answers merged, and no "
-                       "role was taken from it.")
+            say(f"  {s.source.name} is an unsigned hmip-bundle/1 file: its answers merged, and no "
+                "role was taken from it.")
     from .services import is_lead, team_members
 
     if summaries and summaries[0].merged.created_inspection and not any(
             m["role"] == "lead" for m in team_members(obj.conn)):
-        click.echo("No one is lead of this copy: the lead's signed bundle brings the team, or make "
-                   f"yourself lead of it with hmip team add {obj.inspector} --role lead.")
+        say("No one is lead of this copy: the lead's signed bundle brings the team, or make "
+            f"yourself lead of it with hmip team add {obj.inspector} --role lead.")
     elif summaries and summaries[0].merged.created_inspection and not is_lead(obj.conn, obj.inspector):
-        click.echo(f"Joined the inspection as {obj.inspector}; hmip team lists who is who.")
+        say(f"Joined the inspection as {obj.inspector}; hmip team lists who is who.")
 
 
 @cli.command()
@@ -303,8 +360,15 @@ def _default_export(obj: Context, suffix: str) -> Path:
     return folder / f"{_slug(require_inspection(obj.conn).pdu)}-{date.today()}{suffix}"
 
 
+def _out(obj: Context, out: Path | None, suffix: str) -> Path:
+    """Where an export goes: --out, or the default; never over the database or its backups."""
+    from .services import check_output_path
+
+    return check_output_path(out or _default_export(obj, suffix), database=obj.db)
+
+
 @export.command("workbook")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUT_PATH, default=None,
               help="Where to write (default: beside the database, or exports/).")
 @RESTRICTED_NOTES
 @pass_ctx
@@ -312,13 +376,13 @@ def export_workbook(obj: Context, out, include_restricted_notes):
     """Write the data workbook (Excel): ratings, key questions, prompts, breakdowns, cases."""
     from .services import export_workbook as write
 
-    out = out or _default_export(obj, ".xlsx")
+    out = _out(obj, out, ".xlsx")
     written = write(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes)
-    click.echo(f"Wrote the data workbook of {_count(written['cases'], 'case')} to {Path(out).resolve()}.")
+    say(f"Wrote the data workbook of {_count(written['cases'], 'case')} to {Path(out).resolve()}.")
 
 
 @export.command("csv")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OUT_PATH, default=None,
               help="Where to write (default: beside the database, or exports/).")
 @RESTRICTED_NOTES
 @pass_ctx
@@ -326,22 +390,24 @@ def export_csv(obj: Context, out, include_restricted_notes):
     """Write every answer as one long CSV, with the case profile on each row."""
     from .services import export_answers_csv
 
-    out = out or _default_export(obj, "-answers.csv")
+    out = _out(obj, out, "-answers.csv")
     rows = export_answers_csv(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes)
-    click.echo(f"Wrote {_count(rows, 'answer')} to {Path(out).resolve()}.")
+    say(f"Wrote {_count(rows, 'answer')} to {Path(out).resolve()}.")
 
 
 @cli.command()
-@click.option("--cases", default=60, show_default=True, help="How many synthetic cases.")
+@click.option("--cases", type=Number(1, 100_000, whole=True), default=60, show_default=True,
+              help="How many synthetic cases.")
 @pass_ctx
 def demo(obj: Context, cases):
     """Create a demo inspection of synthetic cases in an empty database, with you as lead."""
     from .framework import load_framework
     from .services import create_demo
 
+    obj.creates = True
     added = create_demo(obj.conn, load_framework(), cases, lead=obj.inspector)
-    click.echo(f"Created a demo inspection of {_count(added, 'synthetic case')} in {obj.db}, "
-               f"with {obj.inspector} as lead inspector.")
+    say(f"Created a demo inspection of {_count(added, 'synthetic case')} in {obj.db}, "
+        f"with {obj.inspector} as lead inspector.")
 
 
 @cli.group()
@@ -351,14 +417,14 @@ def case():
 
 @case.command("grant")
 @click.argument("ref")
-@click.argument("inspector")
+@click.argument("inspector", type=CODE)
 @pass_ctx
 def case_grant(obj: Context, ref, inspector):
     """Assign another inspector to a limited-access case (the lead inspector only)."""
     from .services import grant_access
 
     grant_access(obj.conn, ref, inspector, obj.inspector)
-    click.echo(f"{inspector} can now open case {ref}.")
+    say(f"{inspector} can now open case {ref}.")
 
 
 @cli.group(invoke_without_command=True)
@@ -377,13 +443,13 @@ def team(ctx, as_json):
         click.echo(json.dumps(members, indent=2))
         return
     if not members:
-        click.echo("No team yet: the lead's bundle brings it.")
+        say("No team yet: the lead's bundle brings it.")
     for m in members:
-        click.echo(f"{m['code']:<12} {m['role']:<10} key {m['key'] or 'not seen yet'}")
+        say(f"{m['code']:<12} {m['role']:<10} key {m['key'] or 'not seen yet'}")
 
 
 @team.command("add")
-@click.argument("code")
+@click.argument("code", type=CODE)
 @click.option("--role", type=click.Choice(["inspector", "lead"]), default="inspector", show_default=True)
 @pass_ctx
 def team_add(obj: Context, code, role):
@@ -392,12 +458,12 @@ def team_add(obj: Context, code, role):
 
     obj.framework()
     changed = add_to_team(obj.conn, code, role, obj.inspector)
-    click.echo(f"{code} is {'now' if changed else 'already'} on the team as {role}.")
+    say(f"{code} is {'now' if changed else 'already'} on the team as {role}.")
 
 
 @team.command("rekey")
-@click.argument("code")
-@click.argument("bundle_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("code", type=CODE)
+@click.argument("bundle_file", required=False, type=INPUT_FILE)
 @pass_ctx
 def team_rekey(obj: Context, code, bundle_file):
     """Re-pin CODE's key for a new or lost laptop (the lead only): to the key that signed
@@ -406,8 +472,8 @@ def team_rekey(obj: Context, code, bundle_file):
 
     obj.framework()
     fingerprint = rekey(obj.conn, code, obj.inspector, bundle_file, passphrase=lambda: _passphrase(confirm=False))
-    click.echo(f"Re-pinned {code}'s key to {fingerprint}." if fingerprint else
-               f"Unpinned {code}'s key: the next key seen signing for {code} will be pinned.")
+    say(f"Re-pinned {code}'s key to {fingerprint}." if fingerprint else
+        f"Unpinned {code}'s key: the next key seen signing for {code} will be pinned.")
 
 
 @cli.group()
@@ -426,60 +492,59 @@ def moderation_status_cmd(obj: Context, as_json):
     if as_json:
         click.echo(json.dumps(status, indent=2))
         return
-    click.echo(f"Open conflicts: {status['open_conflicts']}")
+    say(f"Open conflicts: {status['open_conflicts']}")
     for c in status["conflicts"]:
         where = f"#{c['id']} {c['case'] or 'standard'} {c.get('question', '')}".rstrip()
         if c.get("withheld"):
-            click.echo(f"  {where}: a limited-access case you may not open")
+            say(f"  {where}: a limited-access case you may not open")
         else:
             said = "; ".join(f"{h['value']} ({h['by'] or 'unknown'})" for h in c["heads"])
-            click.echo(f"  {where} ({c['kind']}): {said}")
-    click.echo(f"Second readings: {len(status['second_readings'])}, awaiting "
-               f"{status['awaiting_second_reading']}")
-    click.echo(f"Disagreements to settle: {status['disagreements']}")
+            say(f"  {where} ({c['kind']}): {said}")
+    say(f"Second readings: {len(status['second_readings'])}, awaiting "
+        f"{status['awaiting_second_reading']}")
+    say(f"Disagreements to settle: {status['disagreements']}")
     for d in status["disagreement_list"]:
-        click.echo(f"  {d['case']} {d['question']}: " + ("a limited-access case you may not open"
-                                                          if d.get("withheld") else
-                                                          f"first {d['first']}, second {d['second']}"))
+        say(f"  {d['case']} {d['question']}: " + ("a limited-access case you may not open"
+                                                   if d.get("withheld") else
+                                                   f"first {d['first']}, second {d['second']}"))
     for sid, a in status["agreement"]["standards"].items():
         if a["n"]:
             kappa = "undefined" if a["kappa"] is None else f"{a['kappa']:.2f}"
-            click.echo(f"Agreement {sid}: {a['agreed']} of {a['n']} ({a['percent']:.0f}%), kappa {kappa}, "
-                       f"PABAK {a['pabak']:.2f}, AC1 {a['ac1']:.2f}")
+            say(f"Agreement {sid}: {a['agreed']} of {a['n']} ({a['percent']:.0f}%), kappa {kappa}, "
+                f"PABAK {a['pabak']:.2f}, AC1 {a['ac1']:.2f}")
 
 
 @moderation.command("pick")
-@click.option("--readers", required=True, help="Second readers' codes, comma-separated.")
-@click.option("--share", type=float, default=None,
-              help="Share of the other cases, at random (default: the framework's).")
-@click.option("--seed", default=1, show_default=True, help="Seed for the random share.")
+@click.option("--readers", type=CODES, required=True, help="Second readers' codes, comma-separated.")
+@click.option("--share", type=SHARE, default=None,
+              help="Share of the other cases, at random, 0 to 1 (default: the framework's).")
+@click.option("--seed", type=SEED, default=1, show_default=True, help="Seed for the random share.")
 @pass_ctx
 def moderation_pick(obj: Context, readers, share, seed):
     """Pick cases for second reading: those the framework always picks, plus a random share."""
     from .services import pick_second_readings
 
-    picked = pick_second_readings(obj.conn, obj.framework(), [r.strip() for r in readers.split(",") if r.strip()],
-                                  share, seed, obj.inspector)
+    picked = pick_second_readings(obj.conn, obj.framework(), readers, share, seed, obj.inspector)
     for ref, reader in picked.assigned:
-        click.echo(f"{ref} -> {reader}")
-    click.echo(f"Picked {_count(len(picked.assigned), 'case')} for second reading.")
+        say(f"{ref} -> {reader}")
+    say(f"Picked {_count(len(picked.assigned), 'case')} for second reading.")
     if picked.not_ready:
-        click.echo(f"Not yet ({_count(len(picked.not_ready), 'case')} with key questions unanswered): "
-                   + ", ".join(picked.not_ready))
+        say(f"Not yet ({_count(len(picked.not_ready), 'case')} with key questions unanswered): "
+            + ", ".join(picked.not_ready))
     if picked.no_reader:
-        click.echo(f"No reader may read {', '.join(picked.no_reader)} (their own case, or limited access).")
+        say(f"No reader may read {', '.join(picked.no_reader)} (their own case, or limited access).")
 
 
 @moderation.command("assign")
 @click.argument("case")
-@click.argument("reader")
+@click.argument("reader", type=CODE)
 @pass_ctx
 def moderation_assign(obj: Context, case, reader):
     """Pick one case for second reading by READER (the lead only)."""
     from .services import assign_second_reading
 
     assign_second_reading(obj.conn, obj.framework(), case, reader, obj.inspector)
-    click.echo(f"Case {case} is with {reader} for second reading.")
+    say(f"Case {case} is with {reader} for second reading.")
 
 
 @moderation.command("read")
@@ -493,7 +558,7 @@ def moderation_read(obj: Context, case, question, value, note):
     from .services import record_second_answer
 
     record_second_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector)
-    click.echo(f"Saved the second reading of {case} {question} = {value}.")
+    say(f"Saved the second reading of {case} {question} = {value}.")
 
 
 @moderation.command("finish")
@@ -505,8 +570,8 @@ def moderation_finish(obj: Context, case):
 
     finish_second_reading(obj.conn, obj.framework(), case, obj.inspector)
     differ = [p for p in agreement_pairs(obj.conn, obj.framework(), case) if not p.agree]
-    click.echo(f"Finished the second reading of {case}: "
-               f"{_count(len(differ), 'key question')} judged differently.")
+    say(f"Finished the second reading of {case}: "
+        f"{_count(len(differ), 'key question')} judged differently.")
 
 
 @moderation.command("settle")
@@ -522,16 +587,19 @@ def moderation_settle(obj: Context, case_or_conflict, question_or_value, value, 
 
     if value is None:
         number = case_or_conflict.lstrip("#")
-        if not number.isdigit() or len(number) > 18:
+        if not (number.isascii() and number.isdigit()):
             raise HmipError("give a conflict number and a value, or a case, a question and a value")
+        if len(number) > 18:  # past any integer SQLite holds: no such conflict
+            raise HmipError(f"no conflict {number[:40]}{'...' if len(number) > 40 else ''}: "
+                            "hmip moderation status lists the open ones")
         settled = settle_conflict(obj.conn, obj.framework(), int(number), question_or_value,
                                   reason, obj.inspector, note=note)
-        click.echo(f"Settled conflict #{settled.id} ({settled.case_ref or 'standard'} {settled.field}): "
-                   f"{question_or_value}.")
+        say(f"Settled conflict #{settled.id} ({settled.case_ref or 'standard'} {settled.field}): "
+            f"{question_or_value}.")
     else:
         settle_disagreement(obj.conn, obj.framework(), case_or_conflict, question_or_value, value,
                             reason, obj.inspector)
-        click.echo(f"Settled {case_or_conflict} {question_or_value}: {value}.")
+        say(f"Settled {case_or_conflict} {question_or_value}: {value}.")
 
 
 @moderation.command("lock")
@@ -542,7 +610,7 @@ def moderation_lock(obj: Context, case):
     from .services import lock_case
 
     lock_case(obj.conn, obj.framework(), case, obj.inspector)
-    click.echo(f"Case {case} is moderated and locked.")
+    say(f"Case {case} is moderated and locked.")
 
 
 @moderation.command("reopen")
@@ -554,7 +622,7 @@ def moderation_reopen(obj: Context, case, reason):
     from .services import reopen_case
 
     reopen_case(obj.conn, case, reason, obj.inspector)
-    click.echo(f"Case {case} is reopened.")
+    say(f"Case {case} is reopened.")
 
 
 @cli.command()
@@ -570,10 +638,10 @@ def audit(obj: Context, case):
         change = f"{e.old_value or '-'} -> {e.new_value}" if e.new_value else ""
         parts = [e.at, e.by or "-", e.kind, e.case_ref or "", e.question or "", change,
                  f"reason: {e.reason}" if e.reason else "", e.detail or ""]
-        click.echo(one_line("  ".join(p for p in parts if p)))
+        say(one_line("  ".join(p for p in parts if p)))
     if shown.withheld:
-        click.echo(f"({_count(shown.withheld, 'entry', 'entries')} of limited-access cases "
-                   f"{obj.inspector} may not open are not shown.)")
+        say(f"({_count(shown.withheld, 'entry', 'entries')} of limited-access cases "
+            f"{obj.inspector} may not open are not shown.)")
 
 
 @cli.command()
@@ -583,11 +651,11 @@ def backup(obj: Context):
     from .services import backup_now
 
     made = backup_now(obj.conn, obj.db)
-    click.echo(f"Backed up {obj.db} to {Path(made).resolve()}.")
+    say(f"Backed up {obj.db} to {Path(made).resolve()}.")
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
 @pass_ctx
 def restore(obj: Context, file, yes):
@@ -595,9 +663,10 @@ def restore(obj: Context, file, yes):
     from .services import restore_backup
 
     if not yes and sys.stdin.isatty():
-        click.confirm(f"Replace {obj.db} with {file}? The current file is backed up first.", abort=True)
-    kept = restore_backup(file, obj.db)
-    click.echo(f"Restored {obj.db} from {file}." + (f" The replaced database was kept as {kept}." if kept else ""))
+        click.confirm(terminal_safe(f"Replace {obj.db} with {file}? The current file is kept in "
+                                    "backups/ as it is."), abort=True)
+    kept = restore_backup(file, obj.db, obj.inspector)
+    say(f"Restored {obj.db} from {file}." + (f" The replaced database was kept as {kept}." if kept else ""))
 
 
 @cli.group()
@@ -606,15 +675,15 @@ def framework():
 
 
 @framework.command("check")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 def framework_check(file):
     """Validate a framework file; name the field of the first problem."""
     from .framework import load_framework_file
 
     fw = load_framework_file(file)
     kqs = sum(len(s.key_questions) for s in fw.standards)
-    click.echo(f"{file}: framework {fw.id} {fw.version} is valid: {len(fw.standards)} standards, "
-               f"{kqs} key questions, {len(fw.questions)} questions in all.")
+    say(f"{file}: framework {fw.id} {fw.version} is valid: {len(fw.standards)} standards, "
+        f"{kqs} key questions, {len(fw.questions)} questions in all.")
 
 
 def _count(n: int, thing: str, plural: str | None = None) -> str:

@@ -23,13 +23,16 @@ def exports_dir() -> Path:
 
 
 def current_inspector() -> str:
-    """Who is using hmip: HMIP_INSPECTOR, else the login name, upper-cased as a code."""
+    """Who is using hmip: HMIP_INSPECTOR (checked by the caller), else the login name made
+    into a code (upper-cased; a character a code cannot hold, as in "jo smith@corp", becomes -)."""
     code = os.environ.get("HMIP_INSPECTOR")
     if code:
         return code
     import getpass
 
+    from .checks import normalise_code
+
     try:
-        return getpass.getuser().upper()
+        return normalise_code(getpass.getuser())
     except Exception:  # no login name in some containers
         return "INSPECTOR"

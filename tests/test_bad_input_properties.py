@@ -173,3 +173,103 @@ def test_any_mutated_bundle_is_merged_or_refused_cleanly(template, tmp_path, dat
     f = tmp_path / "mutated.hmip.json"
     f.write_bytes(data)
     check_contract(db, ["bundle", "import", str(f)])
+
+
+# --- command-line arguments ------------------------------------------------------------------
+#
+# Any command, any values in its slots: the values a user mistypes and the ones an attacker
+# tries (nan, 1e400, 23-digit numbers, lone surrogates, escape sequences, devices, the database
+# itself as --out). Accepted, or refused cleanly: exit 1 with one "Error:" line, or Click's own
+# usage error (exit 2: a missing or unknown option, which prints its usage and one "Error:"
+# line); never a traceback, and a refusal leaves the database exactly as it was.
+
+WEIRD = st.one_of(
+    st.sampled_from(["", " ", "nan", "NaN", "inf", "-inf", "-1", "0", "1", "0.5", "5", "1e400",
+                     "9" * 23, "#" + "9" * 30, "0x10", "\u00b2", "\u0663", "\ud800", "\udcff",
+                     "a\udcedb", "\x1b]2;owned\x07", "\x1b[31mred", "two\nlines", "x" * 300,
+                     "2022-02-30", "20220801", "-x", "--", "--help-me"]),
+    st.text(max_size=12),
+    st.integers(-(10**25), 10**25).map(str),
+    st.floats().map(str),
+)
+
+
+def _slot(*sound: str):
+    """A slot of a command: half the time a sound value, so that commands get far enough to
+    store what the other slots hold; otherwise anything."""
+    return st.one_of(st.sampled_from(sound), WEIRD) if sound else WEIRD
+
+
+TEXT = _slot()
+CASE = _slot("HF0001", "HF0002", "HF0041")
+QUESTION = _slot("2.2.1", "2.2.1.a", "2.3.2")
+ANSWER = _slot("yes", "no", "na")
+CODE = _slot("LF", "I2", "I3")
+NUMBER = _slot("0", "0.2", "1", "7")
+
+TEMPLATES = [
+    ["moderation", "pick", "--readers", CODE, "--share", NUMBER, "--seed", NUMBER],
+    ["moderation", "settle", _slot("1", "#1"), ANSWER, "--reason", TEXT],
+    ["moderation", "settle", CASE, QUESTION, ANSWER, "--reason", TEXT],
+    ["moderation", "assign", CASE, CODE],
+    ["moderation", "reopen", CASE, "--reason", TEXT],
+    ["answer", CASE, QUESTION, ANSWER, "--note", TEXT, "--reason", TEXT],
+    ["judge", _slot("1.1", "1.2"), _slot("good", "inadequate"), "--evidence", TEXT],
+    ["case", "grant", CASE, CODE],
+    ["demo", "--cases", NUMBER],
+    ["init", "--pdu", TEXT, "--region", TEXT, "--fieldwork-start", _slot("2022-08-01")],
+    ["--as", CODE, "rate", "--json"],
+    ["--as", CODE, "audit", CASE],
+    ["--as", CODE, "answer", CASE, QUESTION, ANSWER, "--reason", TEXT],
+    ["export", "csv", "--out", "<out>"],
+    ["bundle", "export", "--out", "<out>"],
+    ["export", "workbook", "--out", "<out>"],
+    ["sample", "import", "<file>"],
+    ["bundle", "import", "<file>"],
+    ["restore", "<file>", "--yes"],
+    ["framework", "check", "<file>"],
+]
+
+
+@st.composite
+def command_lines(draw, db, tmp):
+    template = draw(st.sampled_from(TEMPLATES))
+    places = {
+        "<out>": ["", " ", ".", "/dev/null", str(db), f"{db}-wal", f"{db}-shm",
+                  str(db.parent / "backups" / "x.csv"), str(tmp / "out" / "a.file"),
+                  str(tmp / "out" / "\x1b[31m.csv")],
+        "<file>": ["", ".", "/dev/null", "/dev/zero", str(db), str(tmp / "missing.csv"),
+                   str(tmp / "empty.csv")],
+    }
+    return [draw(st.sampled_from(places[slot])) if slot in places
+            else slot if isinstance(slot, str) else draw(slot) for slot in template]
+
+
+def check_command_line(db, args, tmp):
+    before = db_content(db)
+    runner = CliRunner(env={"HMIP_EXPORTS": str(tmp / "exports"), "HMIP_INSPECTOR": "LF",
+                            "HMIP_BUNDLE_PASSPHRASE": None, "HMIP_DB": None})
+    result = runner.invoke(cli, ["--db", str(db), *args], catch_exceptions=True)
+    if result.exit_code == 0:
+        event("accepted")
+        return
+    assert isinstance(result.exception, SystemExit), \
+        f"{args!r}: a traceback, not a sentence: {result.exception!r}"
+    assert result.exit_code in (1, 2), f"{args!r}: exit {result.exit_code}: {result.output}"
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, f"{args!r}: {result.stderr}"
+    if result.exit_code == 1:
+        assert result.stderr.strip() == errors[0], f"{args!r}: more than one sentence: {result.stderr}"
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr, f"{args!r}: {result.stderr!r}"
+    assert "Traceback" not in result.output
+    assert db_content(db) == before, f"{args!r}: a refused command changed the database"
+    event("refused" if result.exit_code == 1 else "usage error")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_any_command_line_is_carried_out_or_refused_cleanly(template, tmp_path, data):
+    db = fresh_copy(template, tmp_path)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    args = data.draw(command_lines(db, tmp_path))
+    check_command_line(db, args, tmp_path)

@@ -80,6 +80,9 @@ def test_bad_answers_are_refused(report_db):
 
 
 def test_commands_before_init_say_what_to_do(db):
+    from hmip_tui import store
+
+    store.connect(db).close()  # a database file, with no inspection in it yet
     result = run_hmip("rate", db=db)
     assert result.returncode == 1 and "holds no inspection yet: run `hmip init` or `hmip demo` first" in result.stderr
 
@@ -128,4 +131,4 @@ def test_a_truncated_bundle_says_so(db, report_bundle_file, tmp_path):
 def test_init_twice_is_refused(inspection_db):
     _refused(inspection_db, ["init", "--pdu", "Other"], "already holds the inspection of Test PDU")
     result = run_hmip("init", "--pdu", "X", "--fieldwork-start", "1 Aug", db=inspection_db.with_name("new.sqlite"))
-    assert result.returncode == 1 and "--fieldwork-start '1 Aug' is not a date" in result.stderr
+    assert result.returncode == 1 and "--fieldwork-start: '1 Aug' is not a date" in result.stderr

@@ -2,6 +2,12 @@
 
 One row per answer, with the case's profile repeated on each row so that any split is one
 filter away. Streamed from SQLite and written atomically.
+
+A spreadsheet opening a CSV runs any cell that starts like a formula (`=HYPERLINK(...)`,
+`@SUM(...)`, `=cmd|' /C calc'!A0`), and evidence notes are free text typed by anyone. So a cell
+starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a leading
+apostrophe, the usual guard, which spreadsheets show as text and analysts strip if they need to.
+Notes are never cut: a CSV cell has no length limit.
 """
 
 from __future__ import annotations
@@ -13,6 +19,15 @@ from pathlib import Path
 from .. import store
 from ..store.export_rows import cases_with_answers
 from .files import atomic_output
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell):
+    """`cell`, with a leading apostrophe if a spreadsheet would take it for a formula."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def write_answers_csv(conn: sqlite3.Connection, out: Path, *, include_restricted_notes: bool = False,
@@ -48,9 +63,10 @@ def write_answers_csv(conn: sqlite3.Connection, out: Path, *, include_restricted
                         continue
                     value, note = answers[q.id]
                     option = q.type.option(value)
-                    writer.writerow([*base, q.standard_id, q.id, q.kind, value,
-                                     option.counts_as if option else "",
-                                     "" if withhold else note or "", "yes" if withhold else "no",
-                                     framework.id, framework.version])
+                    row = [*base, q.standard_id, q.id, q.kind, value,
+                           option.counts_as if option else "",
+                           "" if withhold else note or "", "yes" if withhold else "no",
+                           framework.id, framework.version]
+                    writer.writerow([neutralised(cell) for cell in row])
                     rows += 1
     return rows

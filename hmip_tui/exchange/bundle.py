@@ -34,6 +34,7 @@ from ..store.database import backup_committed, transaction
 from ..store.history import FLAGS, KINDS, VOUCHED
 from ..store.inspections import now, require_inspection
 from ..store.merge import MergeSummary, Received, ReceivedBatch, merge
+from .bounded_json import loads_bounded
 from .files import atomic_output
 
 FORMAT = "hmip-bundle/2"
@@ -59,6 +60,8 @@ def export_bundle(conn: sqlite3.Connection, out: Path | str, *, exporter: str,
     whole sample back to the lead."""
     inspection = require_inspection(conn)
     out = Path(out)
+    # One transaction around signing and writing: a bundle that cannot be written (a full disk)
+    # leaves the database as it was, its entries still to be signed next time.
     with transaction(conn):
         team.ready_to_write(conn, exporter, check_member=False)
         allowed = _notes_allowed(conn, exporter, include_restricted_notes)
@@ -69,19 +72,19 @@ def export_bundle(conn: sqlite3.Connection, out: Path | str, *, exporter: str,
                             f"bundle {out.name} carried the notes of limited-access cases "
                             f"{', '.join(sorted(allowed))}", author=exporter)
         batches.sign_pending(conn, inspection.uid, exporter)
-    if full is None:
-        full = team.is_lead(conn, exporter) or not team.has_lead(conn)
-    withheld = restricted_refs(conn) - allowed
-    history_part = history_data(conn, withheld, thin=not full)
-    data = snapshot(conn, withheld, None if full else history_part.pop("cases"))
-    data["history"] = history_part
-    payload = signed_bytes(data, exporter)
-    if passphrase is not None:
-        from .sealing import seal
+        if full is None:
+            full = team.is_lead(conn, exporter) or not team.has_lead(conn)
+        withheld = restricted_refs(conn) - allowed
+        history_part = history_data(conn, withheld, thin=not full)
+        data = snapshot(conn, withheld, None if full else history_part.pop("cases"))
+        data["history"] = history_part
+        payload = signed_bytes(data, exporter)
+        if passphrase is not None:
+            from .sealing import seal
 
-        payload = seal(payload, passphrase)
-    with atomic_output(out) as tmp:
-        tmp.write_bytes(payload)
+            payload = seal(payload, passphrase)
+        with atomic_output(out) as tmp:
+            tmp.write_bytes(payload)
     return data
 
 
@@ -221,7 +224,7 @@ def read_bundle(path: Path | str, passphrase=None) -> Received:
             raise HmipError(f"{path}: the bundle is sealed: give its passphrase")
         raw = unseal(data, passphrase(), path)
         try:
-            data = json.loads(raw)
+            data = loads_bounded(raw, path)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise HmipError(f"{path}: the sealed bundle does not hold a bundle") from None
     fmt = data.get("format") if isinstance(data, dict) else None
@@ -246,7 +249,7 @@ def _printable(text: str) -> str:
 
 def _json(raw: bytes, path: Path):
     try:
-        return json.loads(raw)
+        return loads_bounded(raw, path)
     except UnicodeDecodeError:
         raise HmipError(f"{path}: not a bundle: the file is not UTF-8 JSON text") from None
     except RecursionError:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..checks import check_code, check_date, check_timestamp
 from ..errors import HmipError
 from ..framework import Framework, load_framework
 from ..store import history
@@ -119,6 +120,8 @@ def parse_bundle(data, source: Path) -> Bundle:
         fail("top level", "a bundle is a JSON object")
     if data.get("format") != FORMAT:
         fail("format", f"expected {FORMAT!r}, found {data.get('format')!r}")
+    check_code(data["manifest"].get("inspector") if isinstance(data.get("manifest"), dict) else None,
+               f"{source}: manifest.inspector", optional=True)
     fw = data.get("framework")
     if not isinstance(fw, dict):
         fail("framework", "missing: the bundle must name its framework id and version")
@@ -133,11 +136,13 @@ def parse_bundle(data, source: Path) -> Bundle:
             fail(f"inspection.{key}", "missing")
     for key in ("region", "fieldwork_start", "created_at"):
         _text(inspection.get(key), f"inspection.{key}", fail, optional=True)
+    check_date(inspection.get("fieldwork_start"), f"{source}: inspection.fieldwork_start", optional=True)
 
     inspectors = data.get("inspectors", {})
     if not isinstance(inspectors, dict):
         fail("inspectors", "must map inspector codes to roles")
     for code, role in inspectors.items():
+        check_code(code, f"{source}: inspectors")
         if role not in ("lead", "inspector"):
             fail(f"inspectors.{code}", f"role {role!r} is not lead or inspector")
 
@@ -157,6 +162,8 @@ def parse_bundle(data, source: Path) -> Bundle:
         evidence = _text(j.get("evidence"), f"{where}.evidence", fail)
         judgements[sid] = (rating, evidence, _text(j.get("by"), f"{where}.by", fail, optional=True),
                            _text(j.get("at"), f"{where}.at", fail, optional=True))
+        check_code(j.get("by"), f"{source}: {where}.by", optional=True)
+        check_timestamp(j.get("at"), f"{source}: {where}.at", optional=True)
 
     raw_cases = data.get("cases")
     if not isinstance(raw_cases, list):
@@ -167,6 +174,7 @@ def parse_bundle(data, source: Path) -> Bundle:
     app_fields = framework.applicability_fields()
     cases, seen = [], set()
     default_at = _text(data.get("created"), "created", fail, optional=True) or now()
+    check_timestamp(data.get("created"), f"{source}: created", optional=True)
     for i, c in enumerate(raw_cases):
         where = f"cases[{i}]"
         if not isinstance(c, dict):
@@ -177,6 +185,7 @@ def parse_bundle(data, source: Path) -> Bundle:
             fail(where, "this case reference is given twice")
         seen.add(ref)
         inspector = _text(c.get("inspector"), f"{where}.inspector", fail, optional=True)
+        check_code(inspector, lambda: f"{source}: {where}.inspector", optional=True)
         status = c.get("status", "in_progress" if c.get("answers") else "not_started")
         if status not in STATUSES:
             fail(f"{where}.status", f"unknown status {status!r}")
@@ -215,6 +224,8 @@ def parse_bundle(data, source: Path) -> Bundle:
             at = a.get("at", default_at)
             if (by is not None and not isinstance(by, str)) or not isinstance(at, str):
                 fail(f"{where}.answers.{qid}", "'by' and 'at' must be text")
+            check_code(by, lambda: f"{source}: {where}.answers.{qid}.by", optional=True)
+            check_timestamp(at, lambda: f"{source}: {where}.answers.{qid}.at")
             answers.append((qid, value, note or None, by, at))
         withheld = c.get("notes_withheld", False)
         if not isinstance(withheld, bool):

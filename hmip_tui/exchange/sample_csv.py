@@ -12,9 +12,9 @@ import io
 import sqlite3
 from pathlib import Path
 
+from ..checks import check_code
 from ..errors import HmipError
 from ..framework import Framework
-from ..identity import check_code
 from ..store import transaction
 from ..store.cases import add_cases, check_ref, clean_profile, profile_problem
 from ..store.database import backup_committed
@@ -72,7 +72,8 @@ def read_sample(path: Path, framework: Framework, *, drop_personal: bool = False
                 raise HmipError(f"{path}: line {line}: case {ref} is given twice (first on line {seen[ref]})")
             seen[ref] = line
             values = {c: record[i].strip() for i, c in wanted}
-            inspector = values.pop("inspector", "") or None
+            inspector = check_code(values.pop("inspector", "") or None, f"{path}: line {line}: inspector",
+                                   optional=True)
             profile = clean_profile(values)
             problem = profile_problem(framework, profile)
             if problem:
@@ -116,13 +117,14 @@ def import_sample(conn: sqlite3.Connection, path: Path, framework: Framework, *,
     Codes in the `inspector` column join the team as inspectors (the lead's to decide)."""
     rows = read_sample(path, framework, drop_personal=drop_personal)
     with transaction(conn):
-        held = {r for (r,) in conn.execute("SELECT ref FROM case_file")}
-        for line, ref, _, _ in rows:
-            if ref in held:
-                raise HmipError(f"{path}: line {line}: case {ref} is already in this inspection")
-        for line, _, inspector, _ in rows:
-            if inspector:
-                check_code(inspector, f"{path}: line {line}: inspector")
+        _refuse_held(conn, path, rows)
         add_cases(conn, [(ref, inspector, profile) for _, ref, inspector, profile in rows], by)
         backup_committed(conn, "before-sample-import")
     return len(rows)
+
+
+def _refuse_held(conn: sqlite3.Connection, path: Path, rows: list) -> None:
+    held = {r for (r,) in conn.execute("SELECT ref FROM case_file")}
+    for line, ref, _, _ in rows:
+        if ref in held:
+            raise HmipError(f"{path}: line {line}: case {ref} is already in this inspection")

@@ -56,11 +56,17 @@ def unseal(envelope: dict, passphrase: str, source) -> bytes:
         salt = base64.b64decode(kdf["salt"], validate=True)
         nonce = base64.b64decode(envelope["nonce"], validate=True)
         ciphertext = base64.b64decode(envelope["ciphertext"], validate=True)
-        params = {"name": kdf["name"], "n": int(kdf["n"]), "r": int(kdf["r"]), "p": int(kdf["p"])}
+        params = {"name": kdf["name"], "n": kdf["n"], "r": kdf["r"], "p": kdf["p"]}
         if params["name"] != "scrypt" or envelope.get("cipher") != "AES-256-GCM":
             raise ValueError("unknown kdf or cipher")
-        if not (2**10 <= params["n"] <= 2**20 and params["r"] <= 16 and params["p"] <= 4):
-            raise ValueError("key derivation settings out of range")
+        # Exactly what seal() writes, compared as JSON values: true is not 1, 32768.0 is not
+        # 32768. A file may not choose its own cost: n=2^20, r=16, p=4 would take 26 s and
+        # 2 GB of memory before we could say "wrong passphrase".
+        if any(type(params[k]) is not int or params[k] != KDF[k] for k in ("n", "r", "p")):
+            raise ValueError(f"key derivation settings other than hmip's own "
+                             f"(n={KDF['n']}, r={KDF['r']}, p={KDF['p']})")
+        if len(salt) != 16 or len(nonce) != 12:
+            raise ValueError("salt or nonce of the wrong length")
     except (KeyError, TypeError, ValueError) as exc:
         raise HmipError(f"{source}: a sealed bundle whose envelope is damaged ({exc}); nothing was imported") from None
     aad = json.dumps(_header(params, salt, nonce), sort_keys=True).encode()

@@ -23,6 +23,25 @@ from .files import atomic_output
 
 Progress = Callable[[int, int], None]  # (done, total) in rows written
 
+# Excel holds at most this many characters (UTF-16 code units) in a cell, and XlsxWriter cuts a
+# longer string there without a word. A note cut silently would misquote the evidence, so a cut
+# says so in the cell, and where the whole text is.
+CELL_LIMIT = 32_767
+
+
+def fit_cell(text, whole_in: str):
+    """`text` as one Excel cell holds it: whole if it fits, else cut and marked as cut."""
+    if not isinstance(text, str) or len(text) <= CELL_LIMIT // 2:
+        return text
+    units = text.encode("utf-16-le")
+    if len(units) // 2 <= CELL_LIMIT:
+        return text
+    mark = (f" [cut here: the text has {len(text):,} characters, more than an Excel cell holds; "
+            f"the whole of it is in {whole_in}]")
+    keep = CELL_LIMIT - len(mark.encode("utf-16-le")) // 2
+    # Cut on a code-unit boundary; "ignore" drops half of a surrogate pair split by the cut.
+    return units[: keep * 2].decode("utf-16-le", errors="ignore") + mark
+
 
 @dataclass
 class Formats:
@@ -94,6 +113,7 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
     from ..store.access import closed_to, restricted_refs
 
     import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
 
     from ..services import current_ratings
 
@@ -113,8 +133,11 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
             progress(done, total)
 
     with atomic_output(Path(out)) as tmp:
+        # tmpdir: XlsxWriter's own temporary files (every note, in constant-memory mode) stay in
+        # the export's private scratch folder, not the shared temporary folder.
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
-                                            "strings_to_formulas": False, "strings_to_urls": False})
+                                            "strings_to_formulas": False, "strings_to_urls": False,
+                                            "tmpdir": str(tmp.parent)})
         try:
             f = _formats(wb, framework)
             _about(wb, f, inspection, framework, ratings, len(restricted), include_restricted_notes)
@@ -127,8 +150,9 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
             _moderation(wb, f, conn, framework, reader, withheld, closed)
             _framework(wb, f, framework)
             wb.close()
-        except OSError as exc:
-            raise HmipError(f"{out}: could not write the workbook ({exc.strerror or exc})") from None
+        except FileCreateError as exc:  # XlsxWriter's wrapper of the OSError of its last write
+            raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else
+                   HmipError(f"{out}: could not write the workbook ({exc})")) from None
     if progress:
         progress(total, total)
     return {"path": out, "cases": ratings.extra["cases"]["sampled"], "case_and_answer_cells": cells}
@@ -369,7 +393,8 @@ def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str], closed
             if ref in withheld and note:
                 note = WITHHELD
             ws.write_row(row, 0, [ref, qid, value, option.label if option else "",
-                                  option.counts_as if option else "", note or "", by or "", at])
+                                  option.counts_as if option else "",
+                                  fit_cell(note or "", "the answers CSV (hmip export csv)"), by or "", at])
         row += 1
         cells += 8
         tick()
@@ -409,7 +434,7 @@ def _moderation(wb, f, conn, framework: Framework, reader: str | None, withheld:
         else:
             ws.write_row(row, 0, ["agree" if p.agree else "differ", p.case_ref, p.question, p.first or "",
                                   p.second or "", p.settled or "",
-                                  "" if p.case_ref in withheld else p.reason or ""])
+                                  "" if p.case_ref in withheld else fit_cell(p.reason or "", "hmip audit")])
         row += 1
     row += 1
     ws.write_row(row, 0, ["Conflict", "Case", "Question", "Readings", "Settled", "Reason"], f.header)
@@ -421,7 +446,7 @@ def _moderation(wb, f, conn, framework: Framework, reader: str | None, withheld:
             readings = "; ".join(f"{h.value} ({h.author or 'unknown'})" for h in c.heads)
             ws.write_row(row, 0, [f"#{c.id}", c.case_ref, c.field, readings or "",
                                   c.settled_value or "open",
-                                  "" if c.case_ref in withheld else c.settled_reason or ""])
+                                  "" if c.case_ref in withheld else fit_cell(c.settled_reason or "", "hmip audit")])
         row += 1
     row += 1
     ws.write_row(row, 0, ["Audit trail: when", "Who", "What", "Case", "Question", "From", "To",
@@ -430,7 +455,7 @@ def _moderation(wb, f, conn, framework: Framework, reader: str | None, withheld:
     for e in audit_trail(conn, None, reader).lines:
         said = "" if e.case_ref in withheld else e.reason or e.detail or ""
         ws.write_row(row, 0, [e.at, e.by or "", e.kind, e.case_ref or "", e.question or "",
-                              e.old_value or "", e.new_value or "", said])
+                              e.old_value or "", e.new_value or "", fit_cell(said, "hmip audit")])
         row += 1
 
 

@@ -16,12 +16,13 @@ from .moderation import (agreement_pairs, assign_second_reading, audit_trail, co
                          pick_second_readings, record_second_answer, redact_note, reopen_case,
                          second_answers, second_readings, settle_conflict, settle_disagreement)
 from .team import add_to_team, grant_access, is_lead, rekey, team_members
-from .transfer import (backup_now, export_answers_csv, export_bundle, export_workbook, import_bundles,
-                       restore_backup)
+from .transfer import (backup_now, check_database_path, check_output_path, export_answers_csv, export_bundle,
+                       export_workbook, import_bundles, remove_new_database, restore_backup)
 
 __all__ = [
     "Answer", "CaseFile", "CaseProgress", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
-    "assign_second_reading", "audit_trail", "backup_now", "case_progress", "case_refs", "clear_answer",
+    "assign_second_reading", "audit_trail", "backup_now", "check_database_path", "check_output_path",
+    "remove_new_database", "case_progress", "case_refs", "clear_answer",
     "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_workbook",
     "finish_second_reading", "found_inspection", "get_case", "get_inspection", "grant_access",
     "import_bundles", "import_sample", "inspection_framework", "is_lead", "judgements",

@@ -16,8 +16,8 @@ from ..store.judgements import judgements, record_judgement
 __all__ = ["Inspection", "get_inspection", "judgements", "record_judgement", "require_inspection"]
 
 
-def open_database(path: Path | str) -> sqlite3.Connection:
-    return store.connect(path)
+def open_database(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
+    return store.connect(path, create=create)
 
 
 def inspection_framework(conn: sqlite3.Connection) -> Framework:

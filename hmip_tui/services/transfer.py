@@ -10,7 +10,10 @@ from pathlib import Path
 from ..errors import HmipError
 from ..store import registers, team
 from ..store.access import closed_to, restricted_refs
-from ..store.database import transaction
+from ..exchange.files import check_output_path
+from ..store.database import check_database_path, remove_new_database, transaction
+
+__all__ = ["check_database_path", "check_output_path", "remove_new_database"]
 
 
 def export_bundle(conn: sqlite3.Connection, out: Path, by: str, *, include_restricted_notes: bool = False,
@@ -65,11 +68,23 @@ def backup_now(conn: sqlite3.Connection, db_path: Path) -> Path:
     return make_backup(conn, db_path, "by-hand")
 
 
-def restore_backup(source: Path, db_path: Path) -> Path | None:
+def restore_backup(source: Path, db_path: Path, by: str) -> Path | None:
+    """Replace the database with a checked backup; the file replaced is kept, and the restored
+    database's history records the restore (who, from what, where the replaced file went)."""
     from ..store.backups import restore
-    from ..store.database import APPLICATION_ID
+    from ..store.database import APPLICATION_ID, connect
     from ..store.migrations import SCHEMA_VERSION
 
-    if Path(source).resolve() == Path(db_path).resolve():
-        raise HmipError(f"{source} is the database itself: name a backup to restore from")
-    return restore(source, db_path, APPLICATION_ID, SCHEMA_VERSION)
+    kept = restore(source, db_path, APPLICATION_ID, SCHEMA_VERSION)
+    conn = connect(db_path, create=False)
+    try:
+        if conn.execute("SELECT 1 FROM inspection").fetchone():
+            with transaction(conn):
+                team.ready_to_write(conn, by, check_member=False)
+                registers.write(conn, ("restore", "", Path(source).name),
+                                f"restored from {Path(source).name}"
+                                + (f"; the file replaced was kept as {Path(kept).name}" if kept else ""),
+                                author=by)
+    finally:
+        conn.close()
+    return kept

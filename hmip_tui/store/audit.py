@@ -90,7 +90,7 @@ def _line(conn, e: history.Entry, old: str | None) -> Line:
     elif e.kind == "redact":
         n = len([x for x in e.value.split(",") if x])
         detail, new = f"redacted {n} version{'s' if n != 1 else ''} of the note", None
-    elif e.kind == "export":
+    elif e.kind in ("export", "restore"):
         detail, new = e.value, None
     if e.flags == SETTLE:
         kind = "settle"

@@ -7,18 +7,33 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
+from ..checks import check_text
 from ..errors import HmipError
-from .backups import backed_up_today, make_backup
+from ..failures import busy, explain
+from .backups import backed_up_today, make_backup, restore_hint
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
 # 'HMIP' in ASCII: marks a SQLite file as ours, so we never migrate someone else's database.
 APPLICATION_ID = 0x484D4950
 
-# Seconds a writer waits for another process's lock before saying so (HMIP_BUSY_TIMEOUT).
-BUSY_TIMEOUT_S = float(os.environ.get("HMIP_BUSY_TIMEOUT", "10"))
+
+
+def _busy_timeout() -> float:
+    """Seconds a writer waits for another process's lock before saying so (HMIP_BUSY_TIMEOUT);
+    a setting that is not a number from 0 to an hour is ignored rather than obeyed (nan, -1)."""
+    try:
+        seconds = float(os.environ.get("HMIP_BUSY_TIMEOUT", "10"))
+    except ValueError:
+        return 10.0
+    return seconds if 0 <= seconds <= 3600 else 10.0
+
+
+BUSY_TIMEOUT_S = _busy_timeout()
 
 
 def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
@@ -28,9 +43,13 @@ def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        # A lock, a read-only folder or a full disk is not damage: say what it is.
+        sentence = explain(exc, path, "it was not written to")
+        if sentence:
+            raise HmipError(sentence) from None
         if _looks_like_sqlite(path):  # ours or not, a damaged file is never written to
             raise HmipError(f"{path}: the database is damaged ({exc}); it was not written to. "
-                            + _restore_hint(path)) from None
+                            + restore_hint(path)) from None
         raise HmipError(f"{path}: not a readable SQLite database ({exc})") from None
     if app_id != APPLICATION_ID and (has_tables or app_id):
         raise HmipError(f"{path}: this SQLite file is not an hmip inspection database; it was left untouched")
@@ -43,10 +62,13 @@ def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
         try:
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            sentence = explain(exc, path, "it was not written to")
+            if sentence:
+                raise HmipError(sentence) from None
             verdict = str(exc)
         if verdict != "ok":
             raise HmipError(f"{path}: the database is damaged ({verdict}); it was not written to. "
-                            + _restore_hint(path))
+                            + restore_hint(path))
     return version
 
 
@@ -58,13 +80,25 @@ def _looks_like_sqlite(path: Path) -> bool:
         return False
 
 
-def _restore_hint(path: Path) -> str:
-    from .backups import backups_of
-
-    kept = backups_of(path)
-    if kept:
-        return f"Restore the newest backup with: hmip --db {path} restore {kept[-1]}"
-    return "There is no backup beside it: restore from a bundle with hmip bundle import"
+def check_database_path(path: Path | str, option: str = "--db") -> Path:
+    """Refuse what cannot be an inspection database file: no name, a folder, a device."""
+    if str(path).strip() == "":
+        raise HmipError(f"{option} is empty: name the inspection database file")
+    check_text(str(path), option)  # HMIP_DB's bytes reach us undecoded, as --db's would
+    path = Path(path)
+    try:
+        if path.is_symlink() and not path.exists():
+            raise HmipError(f"{path}: is a link to a file that is not there; name the database file itself")
+        if path.exists():
+            mode = path.stat().st_mode
+            if stat.S_ISDIR(mode):
+                raise HmipError(f"{path}: is a folder; name the database file in it")
+            if not stat.S_ISREG(mode):
+                raise HmipError(f"{path}: is not a regular file (a device, a pipe or a socket), "
+                                "so it cannot hold an inspection; name a database file")
+    except OSError as exc:
+        raise HmipError(explain(exc, path, "nothing was changed", "look at it")) from None
+    return path
 
 
 class Connection(sqlite3.Connection):
@@ -82,19 +116,24 @@ class Connection(sqlite3.Connection):
 def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
     """Open (and if need be create and migrate) the database at `path`.
 
+    With `create=False` a missing file is refused, and nothing is made: commands that only read
+    or change an inspection must not leave an empty database behind a mistyped --db.
     Autocommit mode: every write goes through `transaction()`, which commits or rolls back whole.
     """
-    path = Path(path)
+    path = check_database_path(path)
     if not path.exists():
         if not create:
-            raise HmipError(f"{path}: no such database")
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)  # a folder of our own: the owner's alone
-        # Case data are about real people: readable by the owner only, from the first byte.
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        os.close(fd)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
-                           check_same_thread=False, factory=Connection)
+            raise HmipError(f"{path}: no such database file; nothing was created (hmip init or "
+                            "hmip demo makes a new one)")
+        _create_file(path)
+    try:
+        # mode=rw: SQLite itself never creates a file; only _create_file does, 0600.
+        conn = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=rw", uri=True,
+                               isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False,
+                               factory=Connection)
+    except sqlite3.Error as exc:
+        raise HmipError(explain(exc, path, "nothing was changed")
+                        or f"{path}: cannot be opened ({exc}); nothing was changed") from None
     try:
         version = _refuse_foreign_or_newer(conn, path)
         # WAL with synchronous=FULL: a commit is on disk when it returns, even across a power cut.
@@ -111,10 +150,58 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
         if version == SCHEMA_VERSION:
             if not backed_up_today(path) and conn.execute("SELECT 1 FROM inspection").fetchone():
                 make_backup(conn, path, "daily")
+    except sqlite3.Error as exc:
+        conn.close()
+        sentence = explain(exc, path, "nothing was changed")
+        if sentence is None:
+            raise
+        raise HmipError(sentence) from None
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _create_file(path: Path) -> None:
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)  # a folder of our own: the owner's alone
+        # Case data are about real people: readable by the owner only, from the first byte.
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        os.close(fd)
+    except OSError as exc:
+        raise HmipError(explain(exc, path, "nothing was created", "create the database")) from None
+
+
+def remove_new_database(path: Path, first_new_folder: Path | None = None) -> None:
+    """Undo the creation of a database that a refused command made and left empty.
+
+    Only a file holding no inspection is removed: the caller made it moments ago, and a refusal
+    (a wrong passphrase, a bad bundle) must leave nothing behind. Folders made for it go too.
+    """
+    path = Path(path)
+    try:
+        probe = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True)
+        try:
+            if probe.execute("SELECT 1 FROM sqlite_master WHERE name = 'inspection'").fetchone() \
+                    and probe.execute("SELECT 1 FROM inspection").fetchone():
+                return
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        return  # cannot tell what it holds: leave it
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        leftover.unlink(missing_ok=True)
+    if first_new_folder is not None:
+        folder = path.parent
+        while True:
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                break
+            if folder == first_new_folder:
+                break
+            folder = folder.parent
 
 
 def _migrate(conn: sqlite3.Connection, version: int) -> None:
@@ -140,18 +227,21 @@ def transaction(conn: sqlite3.Connection):
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise HmipError(
-                f"the database is busy: another hmip process has held its write lock for over "
-                f"{BUSY_TIMEOUT_S:.0f} s; finish or close it and try again"
-            ) from None
+        if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (5, 6):  # SQLITE_BUSY, SQLITE_LOCKED
+            raise HmipError(busy(database_path(conn), "nothing was changed")) from None
         raise
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # A failed COMMIT (a full disk) may have rolled back already; never let a second
+        # error from ROLLBACK hide the first.
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
         raise
-    conn.execute("COMMIT")
 
 
 def database_path(conn: sqlite3.Connection) -> Path:
@@ -174,7 +264,7 @@ def backup_committed(conn: sqlite3.Connection, reason: str) -> Path | None:
     accepted always has one. None for a database that held no inspection yet.
     """
     path = database_path(conn)
-    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    reader = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True)
     try:
         if reader.execute("SELECT 1 FROM inspection").fetchone() is None:
             return None

@@ -36,7 +36,7 @@ VOUCHED = (V1, MIGRATED)
 CONFLICTING = frozenset({"answer", "profile", "judgement"})
 KINDS = frozenset({
     "inspection", "team", "rekey", "case", "profile", "status", "lock", "answer", "judgement",
-    "grant", "assign", "reading", "finish", "redact", "export",
+    "grant", "assign", "reading", "finish", "redact", "export", "restore",
 })
 # Only the lead may write these (checked when written, and again when a bundle brings them).
 LEAD_ONLY = frozenset({"team", "rekey", "lock", "grant", "assign", "redact"})

@@ -174,7 +174,7 @@ def _write_heads(conn, touched, before, state) -> None:
 
 # Kinds in the order their current rows depend on one another (cases before their answers).
 _ORDER = ("inspection", "team", "rekey", "case", "profile", "status", "lock", "grant", "answer",
-          "judgement", "assign", "reading", "finish", "redact", "export")
+          "judgement", "assign", "reading", "finish", "redact", "export", "restore")
 
 
 def _apply(conn, touched, before, state, new, result: Advance) -> None:
@@ -453,6 +453,7 @@ _APPLY = {
     "profile": _apply_profile, "status": _apply_status, "lock": _apply_lock, "grant": _apply_grant,
     "answer": _apply_answer, "judgement": _apply_judgement, "assign": _apply_assign,
     "reading": _apply_reading, "finish": _apply_finish, "redact": _apply_redact, "export": _apply_nothing,
+    "restore": _apply_nothing,
 }
 
 

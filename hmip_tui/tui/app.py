@@ -30,6 +30,16 @@ class HmipApp(App):
         self.db_path = Path(db_path)
         self.inspector = inspector
         self.framework: Framework | None = None
+        self.fatal_error: BaseException | None = None  # what stopped the app, for run_app to say
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's own handler prints a traceback with every local variable when the app
+        # exits, and a local variable can hold an evidence note. Keep its handling (the return
+        # code, the exit, Pilot's re-raise in tests) but drop what it would print: run_app says
+        # one sentence instead, after the terminal is restored.
+        self.fatal_error = error
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
 
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:

@@ -180,3 +180,30 @@ def test_a_schema_3_database_becomes_history_and_keeps_everything(db):
 
     lines = trail(conn, "C1").lines
     assert lines[0].kind == "settle" and lines[0].reason == "Settled at the meeting."  # the old trail first
+
+
+def test_the_history_cannot_be_rewritten_and_lost_protections_are_given_back(db):
+    conn = _inspection(db)
+    store.record_answer(conn, FW, "C1", "2.2.1", "no", "A note.", "LF")
+    conn.close()
+    raw = sqlite3.connect(db)
+    for sql in ("REPLACE INTO entry SELECT * FROM entry WHERE seq = 1",
+                "INSERT OR REPLACE INTO entry (seq, id, k, kind, author, at) VALUES (1, zeroblob(32), 1, 'x', 'y', 'z')",
+                "UPDATE entry SET value = 'yes'", "DELETE FROM entry", "UPDATE text SET body = 'x'",
+                "DELETE FROM text", "REPLACE INTO text SELECT hash, salt, 'rewritten' FROM text"):
+        before = list(raw.iterdump())
+        try:
+            raw.execute(sql)
+        except sqlite3.IntegrityError:
+            pass
+        raw.commit()
+        assert list(raw.iterdump()) == before, sql
+    # A copy that lost its triggers (restored from elsewhere, edited by another program) gets them back.
+    raw.execute("DROP TRIGGER entry_no_replace")
+    raw.execute("DROP TRIGGER entry_no_delete")
+    raw.commit()
+    raw.close()
+    store.connect(db).close()
+    raw = sqlite3.connect(db)
+    with pytest.raises(sqlite3.IntegrityError):
+        raw.execute("DELETE FROM entry")

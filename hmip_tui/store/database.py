@@ -16,7 +16,7 @@ from ..checks import check_text
 from ..errors import HmipError
 from ..failures import busy, explain
 from .backups import backed_up_today, make_backup, restore_hint
-from .migrations import MIGRATIONS, SCHEMA_VERSION
+from .migrations import MIGRATIONS, SCHEMA_VERSION, ensure_protections, protections_missing
 
 # 'HMIP' in ASCII: marks a SQLite file as ours, so we never migrate someone else's database.
 APPLICATION_ID = 0x484D4950
@@ -147,6 +147,9 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
                 make_backup(conn, path, f"before-migration-{version}-to-{SCHEMA_VERSION}")
             _migrate(conn, version)
         conn.execute("PRAGMA foreign_keys=ON")
+        if protections_missing(conn):
+            with transaction(conn):
+                ensure_protections(conn)
         if version == SCHEMA_VERSION:
             if not backed_up_today(path) and conn.execute("SELECT 1 FROM inspection").fetchone():
                 make_backup(conn, path, "daily")

@@ -364,4 +364,24 @@ _CURRENT = """
 
 
 MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history]
+
+
+def _trigger_name(sql: str) -> str:
+    return sql.split()[2]
+
+
+def ensure_protections(conn: sqlite3.Connection) -> list[str]:
+    """The triggers that keep the history append-only, given back to a file that lost them (a
+    copy restored from elsewhere, a file edited by another program). Returns those restored;
+    the caller holds the transaction."""
+    held = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    missing = [sql for sql in _HISTORY_TRIGGERS if _trigger_name(sql) not in held]
+    for sql in missing:
+        conn.execute(sql)
+    return [_trigger_name(sql) for sql in missing]
+
+
+def protections_missing(conn: sqlite3.Connection) -> bool:
+    held = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    return any(_trigger_name(sql) not in held for sql in _HISTORY_TRIGGERS)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -42,25 +42,39 @@ class ModerationScreen(Screen):
         status = moderation_status(self.app.conn, self.app.framework, self.app.inspector)
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_columns("Open item", "Case", "Question", "Held / first", "Imported / second", "From")
+        table.add_columns("Open item", "Case", "Question", "Readings", "From")
         self.items = []
         for c in status["conflicts"]:
             self.items.append(("conflict", c))
-            table.add_row(f"conflict #{c['id']}", c["case"], c["question"], c["held"], c["incoming"], c["source"])
+            if c.get("withheld"):
+                table.add_row(f"conflict #{c['id']}", c["case"], "", "limited access", "")
+                continue
+            readings = " · ".join(f"{h['value']} ({h['by'] or '?'})" for h in c["heads"])
+            what = c["question"] if c["kind"] == "answer" else f"{c['kind']} {c['question']}"
+            table.add_row(f"conflict #{c['id']}", c["case"] or "", what, readings, c["source"])
         for d in status["disagreement_list"]:
             self.items.append(("disagreement", d))
-            table.add_row("disagreement", d["case"], d["question"], d["first"], d["second"], "second reading")
+            if d.get("withheld"):
+                table.add_row("disagreement", d["case"], d["question"], "limited access", "")
+                continue
+            table.add_row("disagreement", d["case"], d["question"], f"first {d['first']} · second {d['second']}",
+                          "second reading")
         for r in status["second_readings"]:
             if not r["finished"]:
                 self.items.append(("reading", r))
                 table.add_row("second reading", r["case"], "", "", "", f"with {r['reader']}")
+        def count(n: int, thing: str) -> str:
+            return f"{n} {thing}{'' if n == 1 else 's'}"
+
         self.query_one("#where", Static).update(
-            f"Moderation: {status['open_conflicts']} conflicts, {status['disagreements']} disagreements, "
-            f"{status['awaiting_second_reading']} second readings to do")
+            f"Moderation: {count(status['open_conflicts'], 'conflict')}, "
+            f"{count(status['disagreements'], 'disagreement')}, "
+            f"{count(status['awaiting_second_reading'], 'second reading')} to do")
         figures = [f"{sid} {a['agreed']}/{a['n']} κ " + ("-" if a["kappa"] is None else f"{a['kappa']:.2f}")
-                   for sid, a in status["agreement"]["standards"].items() if a["n"]]
+                   + f" PABAK {a['pabak']:.2f}" for sid, a in status["agreement"]["standards"].items() if a["n"]]
         self.query_one("#agreement", Static).update(
-            "Agreement (agreed/n, Cohen's kappa): " + ("  ".join(figures) if figures else "no finished second readings yet"))
+            "Agreement (agreed/n, Cohen's kappa, PABAK): "
+            + ("  ".join(figures) if figures else "no finished second readings yet"))
 
     def current(self):
         table = self.query_one(DataTable)
@@ -73,6 +87,10 @@ class ModerationScreen(Screen):
         from .second_reading import SecondReadingScreen
 
         item = self.current()
+        if item and item[1].get("withheld"):
+            self.query_one("#status", Static).update(
+                f"Case {item[1]['case']} is a limited access case you may not open.")
+            return
         if item and item[0] in ("reading", "disagreement"):
             self.app.push_screen(SecondReadingScreen(item[1]["case"]))
 
@@ -87,6 +105,14 @@ class ModerationScreen(Screen):
                 f"Only the lead inspector can settle ({self.app.inspector} is not the lead here).")
             return
         kind, data = item
+        status = self.query_one("#status", Static)
+        if data.get("withheld"):
+            status.update(f"Case {data['case']} is a limited access case you may not open.")
+            return
+        if kind == "conflict" and data["kind"] != "answer":
+            status.update(f"Settle a {data['kind']} conflict from the command line: "
+                          f"hmip moderation settle {data['id']} VALUE --reason ...")
+            return
         question = self.app.framework.question(data["question"])
         option = next((o for o in question.type.options if o.key == key), None)
         if option is None:

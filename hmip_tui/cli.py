@@ -302,8 +302,10 @@ def bundle_import(obj: Context, files):
                                passphrase=lambda: _passphrase(confirm=False))
     for s in summaries:
         m = s.merged
-        for code, fingerprint in m.pinned:
-            say(f"Pinned {code}'s key {fingerprint} (first seen in {s.source.name}).")
+        for code, fingerprint, relayed_by in m.pinned:
+            say(f"Pinned {code}'s key {fingerprint} (first seen in {s.source.name})."
+                + (f" It came in {relayed_by}'s bundle, not {code}'s own or the lead's: check the "
+                   f"fingerprint with {code} (hmip team on their laptop)." if relayed_by else ""))
         parts = [f"{_count(m.entries_added, 'history entry', 'history entries')} added",
                  f"{m.entries_held} already held"]
         if m.cases_added:
@@ -662,7 +664,9 @@ def restore(obj: Context, file, yes):
     """Replace the database with a backup, after checking the backup's integrity."""
     from .services import restore_backup
 
-    if not yes and sys.stdin.isatty():
+    if not yes:
+        if not sys.stdin.isatty():
+            raise HmipError(f"restore replaces {obj.db}: confirm it with --yes (nothing was restored)")
         click.confirm(terminal_safe(f"Replace {obj.db} with {file}? The current file is kept in "
                                     "backups/ as it is."), abort=True)
     kept = restore_backup(file, obj.db, obj.inspector)
@@ -691,10 +695,22 @@ def _count(n: int, thing: str, plural: str | None = None) -> str:
 
 
 def _slug(text: str) -> str:
-    return "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-") or "inspection"
+    """A file name's worth of the PDU: short enough for any file system with room to spare."""
+    slug = "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    return slug[:60].strip("-") or "inspection"
 
 
 def main() -> None:
+    import signal
+
+    def stop(signum, frame):
+        # As Ctrl+C does: every unfinished export and backup cleans up after itself on the way out.
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     cli(prog_name="hmip")
 
 

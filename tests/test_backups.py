@@ -224,3 +224,23 @@ def test_a_live_backups_scratch_copy_and_journal_are_left_alone_by_another(repor
     backups.make_backup(conn, report_db, "by-hand")
     conn.close()
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+
+
+def test_restore_asks_for_yes_and_waits_for_an_exclusive_holder(report_db):
+    run_hmip("backup", db=report_db, check=True)
+    good = backups_of(report_db)[-1]
+    before = report_db.read_bytes()
+    unasked = run_hmip("restore", str(good), db=report_db, input="n\n")  # no terminal: no prompt
+    assert unasked.returncode == 1 and "--yes" in unasked.stderr and report_db.read_bytes() == before
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(report_db)!r}, isolation_level=None)\n"
+        "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN EXCLUSIVE')\n"
+        "print('held', flush=True); time.sleep(30)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = run_hmip("restore", str(good), "--yes", db=report_db)
+        assert busy.returncode == 1 and "held by another program" in busy.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -189,3 +189,42 @@ def test_a_cut_never_splits_a_character_excel_counts_twice():
     assert len(cut.encode("utf-16-le")) // 2 <= CELL_LIMIT and "\ufffd" not in cut
     assert cut.endswith("the whole of it is in the CSV]")
     assert fit_cell("short", "the CSV") == "short"
+
+
+@pytest.mark.parametrize("export", sorted(EXPORTS))
+def test_an_export_never_writes_through_a_link_or_over_a_signing_key(report_db, tmp_path, export):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("someone else's file")
+    link = tmp_path / "link.out"
+    link.symlink_to(target)
+    result = run_hmip(*EXPORTS[export], "--out", str(link), db=report_db)
+    assert result.returncode == 1 and "is a symbolic link" in result.stderr
+    assert link.is_symlink() and target.read_text() == "someone else's file"
+    from hmip_tui.identity import keys_dir
+
+    run_hmip("answer", "HF0001", "2.2.1.a", "no", "--reason", "makes the key", db=report_db, check=True)
+    key = keys_dir() / "LF.ed25519"
+    before = key.read_bytes()
+    result = run_hmip(*EXPORTS[export], "--out", str(key), db=report_db)
+    assert result.returncode == 1 and "signing keys" in result.stderr and key.read_bytes() == before
+
+
+def test_a_terminated_export_cleans_up_after_itself(report_db, tmp_path):
+    """SIGTERM and SIGHUP (a closed terminal) clean up as Ctrl+C does: no scratch left behind."""
+    import signal
+    import time
+
+    from conftest import HMIP
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        folder = tmp_path / f"out-{sig}"
+        folder.mkdir()
+        env = {**os.environ, "HMIP_INSPECTOR": "LF"}
+        proc = subprocess.Popen([HMIP, "--db", str(report_db), "export", "workbook", "--out",
+                                 str(folder / "w.xlsx")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while not any(p.name.endswith(SCRATCH_SUFFIX) for p in folder.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        assert list(folder.iterdir()) == [] or [p.name for p in folder.iterdir()] == ["w.xlsx"], list(folder.iterdir())

@@ -113,3 +113,20 @@ def test_hmip_db_that_is_not_utf8_is_one_sentence(tmp_path):
     assert result.returncode == 1, result.stderr
     assert result.stderr.decode().startswith("Error: HMIP_DB: not valid UTF-8 text: byte 0xe9")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+def test_a_database_is_never_made_under_a_journals_name(tmp_path, suffix):
+    real = tmp_path / "x.sqlite"
+    run_hmip("demo", "--cases", "3", db=real, check=True)
+    journal = tmp_path / f"x.sqlite{suffix}"
+    result = run_hmip("demo", db=journal)
+    assert result.returncode == 1 and "journal file" in result.stderr and not journal.exists()
+    assert run_hmip("rate", db=real).returncode == 0
+
+
+def test_a_read_command_never_writes_into_an_empty_file(tmp_path):
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    result = run_hmip("rate", db=empty)
+    assert result.returncode == 1 and "empty file" in result.stderr and empty.read_bytes() == b""

@@ -207,3 +207,21 @@ def test_the_history_cannot_be_rewritten_and_lost_protections_are_given_back(db)
     raw = sqlite3.connect(db)
     with pytest.raises(sqlite3.IntegrityError):
         raw.execute("DELETE FROM entry")
+
+
+def test_redactions_and_roles_cannot_be_forged_behind_hmips_back(db):
+    conn = _inspection(db)
+    store.record_answer(conn, FW, "C1", "2.2.1", "no", "A note to keep.", "LF")
+    conn.close()
+    raw = sqlite3.connect(db)
+    digest = raw.execute("SELECT hash FROM text WHERE body = 'A note to keep.'").fetchone()[0]
+    for sql, args in (("INSERT INTO redacted VALUES (?)", (digest,)),):
+        with pytest.raises(sqlite3.IntegrityError, match="only by a redaction"):
+            raw.execute(sql, args)
+    raw.execute("REPLACE INTO inspector VALUES ('I9', 'lead')")  # a role typed into the file
+    raw.commit()
+    raw.close()
+    conn = store.connect(db)
+    from hmip_tui.store import team
+
+    assert team.members(conn) == {"LF": "lead"}  # as the history says

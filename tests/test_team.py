@@ -235,9 +235,9 @@ def test_a_different_key_for_a_pinned_code_is_refused_until_the_lead_repins(team
     # I2's laptop is lost: a new one, with a new key, joins again from the lead's bundle.
     new_i2 = (tmp_path / "i2-new.sqlite", "I2")
     monkeypatch.setenv("HMIP_KEYS", new_laptop)
-    hmip(new_i2, "bundle", "import", str(tmp_path / "lead-1.hmip.json"))
-    refused = hmip(new_i2, "answer", "C1", "2.2.2", "yes", check=False)
+    refused = hmip(new_i2, "bundle", "import", str(tmp_path / "lead-1.hmip.json"), check=False)
     assert refused.returncode == 1 and "this laptop has no key for I2 that this inspection knows" in refused.stderr
+    assert "hmip team rekey I2" in refused.stderr and not new_i2[0].exists()
     monkeypatch.delenv("HMIP_KEYS")
     hmip(lead, "team", "rekey", "I2")  # the lead re-pins: the next key seen for I2 is pinned
     hmip(lead, "bundle", "export", "--out", str(tmp_path / "lead-2.hmip.json"))
@@ -310,3 +310,140 @@ def test_an_inspectors_bundle_carries_only_what_the_lead_lacks(team, tmp_path):
     assert answer_of(lead, "C1", "2.2.1")[0] == "yes"
     hmip(fresh, "bundle", "import", str(whole))  # a whole one founds a new laptop's copy
     assert answer_of(fresh, "C1", "2.2.1")[0] == "yes"
+
+
+# --- an inspector who edits their own bundle ------------------------------------------------------
+# A member of the team can sign anything with their own key. What they sign must still keep the
+# rules, or the lead's database refuses the whole bundle.
+
+
+def forge(path, code: str, *entries: list) -> None:
+    """Append entries (parents given as indices or hex ids) to a bundle, signed by `code`'s own key
+    in a batch of their own, and sign the file again as `code`: what an inspector could do."""
+    from hmip_tui import identity
+    from hmip_tui.exchange.bundle import signed_bytes
+    from hmip_tui.store import batches, history
+
+    data = json.loads(path.read_bytes())
+    h = data["history"]
+    ids = []
+    for raw in h["entries"]:
+        kind, case_ref, field, value, note, reason, author, at, parents, flags = raw
+        ids.append(history.entry_from_wire(kind, case_ref, field, value, note, reason, author, at,
+                                           [ids[p] if isinstance(p, int) else bytes.fromhex(p) for p in parents],
+                                           flags).id)
+    start = len(h["entries"])
+    for raw in entries:
+        h["entries"].append(raw)
+        kind, case_ref, field, value, note, reason, author, at, parents, flags = raw
+        ids.append(history.entry_from_wire(kind, case_ref, field, value, note, reason, author, at,
+                                           [ids[p] if isinstance(p, int) else bytes.fromhex(p) for p in parents],
+                                           flags).id)
+    key = identity.public_key(code)
+    mine = list(range(start, len(h["entries"])))
+    digest = batches.digest(data["inspection"]["uid"], code, key, [ids[i] for i in mine])
+    h["batches"].append({"signer": code, "key": identity.b64(key), "sig": identity.b64(identity.sign(code, digest)),
+                         "digest": digest.hex(), "entries": mine})
+    path.write_bytes(signed_bytes(data, code))
+
+
+def _entry_index(path, kind, case_ref, field):
+    entries = json.loads(path.read_bytes())["history"]["entries"]
+    return max(i for i, e in enumerate(entries) if e[:3] == [kind, case_ref, field])
+
+
+def _now():
+    from hmip_tui.store.inspections import now
+
+    return now()
+
+
+def refused_by_lead(lead, path, needle):
+    before = db_content(lead[0])
+    result = hmip(lead, "bundle", "import", str(path), check=False)
+    assert result.returncode == 1 and needle in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert db_content(lead[0]) == before
+
+
+def test_an_inspector_cannot_sign_their_way_to_more_rights(team, tmp_path):
+    lead, i2, i3 = team
+    hmip(i2, "answer", "C1", "2.2.1", "yes", "--note", "A reading.")
+    attempts = {
+        # vouching for a team entry "by the lead" that makes them lead
+        "vouched-lead": (["team", "", "I2", "lead", "", "", "LF", _now(), [], "migrated"], "only the lead can do"),
+        # moving a case to someone else (here: themselves) once it is read by another
+        "reassign": (["case", "C3", "", "I2", "", "", "I2", _now(), [], ""], "changes who reads case C3"),
+        # lifting limited access
+        "lift": (["profile", "R1", "limited_access", "no", "", "", "I2", _now(), [], ""],
+                 "whether case R1 is of limited access"),
+        # an answer to a case nobody sampled
+        "unknown-case": (["answer", "ZZ9", "2.2.1", "yes", "", "", "I2", _now(), [], ""], "does not hold"),
+        # an entry dated next year
+        "future": (["answer", "C1", "2.2.2", "yes", "", "", "I2", "2099-01-01T00:00:00.000+00:00", [], ""],
+                   "days ahead of this laptop's clock"),
+    }
+    for name, (entry, needle) in attempts.items():
+        path = tmp_path / f"{name}.hmip.json"
+        hmip(i2, "bundle", "export", "--out", str(path))
+        forge(path, "I2", entry)
+        refused_by_lead(lead, path, needle)
+    # I3 may not open R1 (I2's limited-access case): I3's entries on it are refused.
+    path = tmp_path / "i3-on-r1.hmip.json"
+    hmip(i3, "bundle", "export", "--out", str(path))
+    forge(path, "I3", ["answer", "R1", "2.2.1", "no", "", "", "I3", _now(), [], ""])
+    refused_by_lead(lead, path, "a limited access case I3 may not open")
+
+
+def test_the_lead_hands_over_and_the_old_leads_work_stays_valid(team, tmp_path):
+    lead, i2, i3 = team
+    refused = hmip(lead, "team", "add", "LF", "--role", "inspector", check=False)
+    assert refused.returncode == 1 and "LF is the only lead" in refused.stderr
+    hmip(lead, "case", "grant", "R1", "I3")
+    hmip(lead, "team", "add", "I2", "--role", "lead")
+    hmip(lead, "team", "add", "LF", "--role", "inspector")
+    send(lead, i3, tmp_path, "handover")  # the old lead's grant, made while lead, still stands
+    roles = {m["code"]: m["role"] for m in json.loads(hmip(i3, "team", "--json").stdout)}
+    assert roles["I2"] == "lead" and roles["LF"] == "inspector"
+    refused = hmip(lead, "team", "add", "LF", "--role", "lead", check=False)
+    assert refused.returncode == 1 and "only the lead inspector" in refused.stderr
+
+
+def test_what_the_lead_settled_only_the_lead_changes(team, tmp_path):
+    lead, i2, _ = team
+    hmip(lead, "answer", "C2", "2.2.1", "yes", "--note", "LF.")
+    hmip(i2, "answer", "C2", "2.2.1", "no", "--note", "I2.")
+    send(i2, lead, tmp_path, "fork")
+    cid = str(status(lead)["conflicts"][0]["id"])
+    hmip(lead, "moderation", "settle", cid, "no", "--reason", "Settled.")
+    send(lead, i2, tmp_path, "settled")
+    refused = hmip(i2, "answer", "C2", "2.2.1", "yes", check=False)
+    assert refused.returncode == 1 and "only the lead changes it now" in refused.stderr
+    path = tmp_path / "after.hmip.json"
+    hmip(i2, "bundle", "export", "--full", "--out", str(path))
+    settlement = _entry_index(path, "answer", "C2", "2.2.1")
+    forge(path, "I2", ["answer", "C2", "2.2.1", "yes", "", "", "I2", _now(), [settlement], ""])
+    refused_by_lead(lead, path, "changes what the lead settled")
+
+
+def test_a_second_reader_reads_blind_until_they_finish(team):
+    lead, _, _ = team
+    for q in KEY_QUESTIONS:
+        hmip((lead[0], "I2"), "answer", "C1", q, "yes", "--note", f"First reader's evidence {q}.")
+    hmip(lead, "moderation", "assign", "C1", "I3")
+    as_i3 = (lead[0], "I3")
+    assert "First reader's evidence" not in hmip(as_i3, "audit", "C1").stdout
+    out = lead[0].with_name("i3.csv")
+    hmip(as_i3, "export", "csv", "--out", str(out))
+    assert "First reader's evidence" not in out.read_text()
+    opened = hmip(as_i3, "answer", "C1", "2.2.1", "no", check=False)
+    assert opened.returncode == 1 and "blind second reading" in opened.stderr
+    for q in KEY_QUESTIONS:
+        hmip(as_i3, "moderation", "read", "C1", q, "no" if q == "2.2.1" else "yes",
+             *(["--note", "The second reader's reason."] if q == "2.2.1" else []))
+    hmip(as_i3, "moderation", "finish", "C1")
+    assert "First reader's evidence" in hmip(as_i3, "audit", "C1").stdout
+    hmip(lead, "moderation", "settle", "C1", "2.2.1", "no", "--reason", "The second reader is right.")
+    assert answer_of(lead, "C1", "2.2.1") == ("no", "The second reader's reason.")
+    hmip(lead, "redact", "C1", "2.2.1", "--reason", "Both notes name someone.")
+    assert "The second reader's reason." not in "\n".join(db_content(lead[0]))

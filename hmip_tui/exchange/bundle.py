@@ -63,7 +63,7 @@ def export_bundle(conn: sqlite3.Connection, out: Path | str, *, exporter: str,
     # One transaction around signing and writing: a bundle that cannot be written (a full disk)
     # leaves the database as it was, its entries still to be signed next time.
     with transaction(conn):
-        team.ready_to_write(conn, exporter, check_member=False)
+        team.ready_to_write(conn, exporter)
         allowed = _notes_allowed(conn, exporter, include_restricted_notes)
         if allowed:
             from ..store import registers
@@ -255,6 +255,9 @@ def _json(raw: bytes, path: Path):
     except RecursionError:
         raise HmipError(f"{path}: not a bundle: its JSON is nested too deeply") from None
     except json.JSONDecodeError as exc:
+        if not raw.lstrip().startswith(b"{"):
+            raise HmipError(f"{path}: not a bundle: a bundle is a JSON object, and this file does not "
+                            "begin as one") from None
         # Every bundle ends with the brace that closes it; without it, the file was cut short.
         hint = " (the file looks truncated)" if not raw.rstrip().endswith(b"}") else ""
         raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: "
@@ -565,6 +568,8 @@ def import_bundles(conn: sqlite3.Connection, paths: list, passphrase=None, by: s
     nothing), backing up the database as it was just before committing; a refused batch of
     bundles changes nothing and makes no backup."""
     received = [read_bundle(p, passphrase) for p in paths]
+    # Whole bundles first: a thin one may build on a lead's bundle given after it in the list.
+    received.sort(key=lambda r: bool(r.assumes))
     out = []
     with transaction(conn):
         for r in received:

@@ -38,13 +38,18 @@ def check_output_path(out: Path | str, *, database: Path | None = None, option: 
     if str(out).strip() == "":
         raise HmipError(f"{option} is empty: name the file to write")
     out = Path(out)
+    if database is not None:
+        _refuse_database_files(out, Path(database), option)
+    if out.is_symlink():
+        # Writing replaces the file named: through a link it would replace the link itself
+        # (or, as root, a system file such as /dev/stdout).
+        raise HmipError(f"{option} {out}: is a symbolic link, and an export never writes through one: "
+                        "name the file itself")
     if out.is_dir():
         raise HmipError(f"{option} {out}: is a folder; name a file in it")
     if out.exists() and not stat.S_ISREG(out.stat().st_mode):
         raise HmipError(f"{option} {out}: is not a regular file (a device, a pipe or a socket); "
                         "name a file")
-    if database is not None:
-        _refuse_database_files(out, Path(database), option)
     return out
 
 
@@ -62,6 +67,11 @@ def _refuse_database_files(out: Path, database: Path, option: str) -> None:
     if backups_dir(db).resolve() in target.parents:
         raise HmipError(f"{option} {out}: is in the database's backups folder; an export never "
                         "writes there: write it elsewhere")
+    from ..identity import keys_dir
+
+    if keys_dir().resolve() in target.parents:
+        raise HmipError(f"{option} {out}: is in the folder of this laptop's signing keys; an export "
+                        "never writes there: write it elsewhere")
 
 
 @contextmanager

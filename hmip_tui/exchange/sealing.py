@@ -67,7 +67,13 @@ def unseal(envelope: dict, passphrase: str, source) -> bytes:
                              f"(n={KDF['n']}, r={KDF['r']}, p={KDF['p']})")
         if len(salt) != 16 or len(nonce) != 12:
             raise ValueError("salt or nonce of the wrong length")
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise HmipError(f"{source}: a sealed bundle whose envelope is damaged (it lacks {exc}); "
+                        "nothing was imported") from None
+    except TypeError:
+        raise HmipError(f"{source}: a sealed bundle whose envelope is damaged (a field is not of the "
+                        "kind hmip writes); nothing was imported") from None
+    except ValueError as exc:
         raise HmipError(f"{source}: a sealed bundle whose envelope is damaged ({exc}); nothing was imported") from None
     aad = json.dumps(_header(params, salt, nonce), sort_keys=True).encode()
     try:

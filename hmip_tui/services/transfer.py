@@ -68,6 +68,27 @@ def backup_now(conn: sqlite3.Connection, db_path: Path) -> Path:
     return make_backup(conn, db_path, "by-hand")
 
 
+def _refuse_if_locked(db_path: Path) -> None:
+    """Another program holding the database exclusively (sqlite3 in exclusive locking mode, which
+    the WAL's shared memory does not show) must let go first. Tested on SQLite's own lock bytes,
+    without opening the database, so the file and its -wal are not touched before the restore."""
+    import fcntl
+    import os
+
+    if not Path(db_path).exists():
+        return
+    shared_bytes = 0x40000000 + 2  # SQLite's PENDING_BYTE + 2: the start of its shared range
+    fd = os.open(db_path, os.O_RDONLY)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 510, shared_bytes)
+        fcntl.lockf(fd, fcntl.LOCK_UN, 510, shared_bytes)
+    except OSError:
+        raise HmipError(f"{db_path}: is held by another program (hmip, or a tool such as sqlite3): "
+                        "close it first; nothing was restored") from None
+    finally:
+        os.close(fd)
+
+
 def restore_backup(source: Path, db_path: Path, by: str) -> Path | None:
     """Replace the database with a checked backup; the file replaced is kept, and the restored
     database's history records the restore (who, from what, where the replaced file went)."""
@@ -75,6 +96,7 @@ def restore_backup(source: Path, db_path: Path, by: str) -> Path | None:
     from ..store.database import APPLICATION_ID, connect
     from ..store.migrations import SCHEMA_VERSION
 
+    _refuse_if_locked(db_path)
     kept = restore(source, db_path, APPLICATION_ID, SCHEMA_VERSION)
     conn = connect(db_path, create=False)
     try:

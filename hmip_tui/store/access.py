@@ -31,12 +31,26 @@ def can_open(conn: sqlite3.Connection, case: CaseFile, inspector: str | None) ->
     return not is_restricted(case.profile) or (inspector is not None and inspector in assigned(conn, case))
 
 
-def require_access(conn: sqlite3.Connection, case: CaseFile, inspector: str | None) -> None:
+def require_access(conn: sqlite3.Connection, case: CaseFile, inspector: str | None, *,
+                   reading: bool = False) -> None:
+    """Refuse what the inspector may not open: a limited-access case not assigned to them, or
+    (unless `reading`, the second reading itself) a case they are second-reading blind."""
     if not can_open(conn, case, inspector):
         raise HmipError(
             f"case {case.ref} is a limited access case: only the inspectors assigned to it "
             f"can open or change it ({inspector or 'unknown'} is not)"
         )
+    if not reading and case.ref in blind_to(conn, inspector):
+        raise HmipError(f"case {case.ref} is with {inspector} for a blind second reading: its first reading "
+                        "stays hidden until the reading is finished (hmip moderation read, finish)")
+
+
+def blind_to(conn: sqlite3.Connection, inspector: str | None) -> set[str]:
+    """The cases this inspector is second-reading and has not finished: the first reading of
+    each stays out of their sight (case walk, audit trail, exports) until they finish."""
+    return {ref for (ref,) in conn.execute(
+        "SELECT c.ref FROM second_reading s JOIN case_file c ON c.id = s.case_id WHERE s.reader = ? "
+        "AND s.finished_at IS NULL AND c.inspector IS NOT ?", (inspector, inspector))}
 
 
 def restricted_refs(conn: sqlite3.Connection) -> set[str]:
@@ -52,15 +66,23 @@ def refs_open_to(conn: sqlite3.Connection, inspector: str | None) -> set[str]:
         "AND a.inspector = ?))", (inspector, inspector))}
 
 
-def closed_to(conn: sqlite3.Connection, inspector: str | None) -> set[str]:
-    """The limited-access cases this inspector may not open: what they must not be shown."""
+def restricted_closed_to(conn: sqlite3.Connection, inspector: str | None) -> set[str]:
+    """The limited-access cases this inspector may not open (their notes never reach the laptop)."""
     return restricted_refs(conn) - refs_open_to(conn, inspector)
+
+
+def closed_to(conn: sqlite3.Connection, inspector: str | None) -> set[str]:
+    """What this inspector must not be shown of a case beyond its reference: the limited-access
+    cases they may not open, and the cases they are second-reading blind."""
+    return (restricted_refs(conn) - refs_open_to(conn, inspector)) | blind_to(conn, inspector)
 
 
 def grant(conn: sqlite3.Connection, ref: str, inspector: str, by: str | None) -> None:
     """The lead assigns another inspector (a team member) to a case."""
     team.require_lead(conn, by, "assign inspectors to a case")
-    get_case(conn, ref)
+    case = get_case(conn, ref)
+    if not is_restricted(case.profile):
+        raise HmipError(f"case {ref} is not a limited access case: everyone on the team may open it already")
     with transaction(conn):
         team.require_member(conn, inspector, "be assigned to a case")
         team.ready_to_write(conn, by)

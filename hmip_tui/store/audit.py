@@ -44,17 +44,23 @@ def trail(conn: sqlite3.Connection, case_ref: str | None = None, reader: str | N
         if r[3] not in hidden]
     values: dict[bytes, str] = {}
     withheld = 0
-    for _, e in history.entries(conn, case_ref=case_ref):
+    # Who vouched for entries made from an unsigned bundle or an older database: their signer.
+    vouchers = dict(conn.execute("SELECT e.seq, b.signer FROM entry e JOIN batch b ON b.seq = e.batch "
+                                 "WHERE e.flags IN ('v1', 'migrated')"))
+    made = []
+    for seq, e in history.entries(conn, case_ref=case_ref):
         values[e.id] = e.value
         if e.case_ref in hidden:
             withheld += 1
             continue
         old = [values[p] for p in e.parents if p in values]
-        lines.append(_line(conn, e, " / ".join(sorted(set(old))) if old else None))
-    return Trail(lines, withheld)
+        made.append((e.at, seq, _line(conn, e, " / ".join(sorted(set(old))) if old else None, vouchers.get(seq))))
+    # In the order they were made (laptops' clocks, to the millisecond), not the order they reached
+    # this laptop; the trail kept before the history comes first.
+    return Trail(lines + [line for _, _, line in sorted(made)], withheld)
 
 
-def _line(conn, e: history.Entry, old: str | None) -> Line:
+def _line(conn, e: history.Entry, old: str | None, voucher: str | None = None) -> Line:
     reason = history.text_of(conn, e.reason)
     kind, detail, new = e.kind, None, e.value or None
     note = history.text_of(conn, e.note) if e.note else None
@@ -97,5 +103,7 @@ def _line(conn, e: history.Entry, old: str | None) -> Line:
     elif e.flags in history.VOUCHED:
         detail = f"{detail}; " if detail else ""
         detail += "unsigned bundle" if e.flags == history.V1 else "from before the history"
+        if voucher:
+            detail += f", vouched for by {voucher}"
     return Line(e.at, e.author or None, kind, e.case_ref or None,
                 e.field or None, old, new, reason, detail)

@@ -151,6 +151,8 @@ def update_profile(conn: sqlite3.Connection, framework: Framework, ref: str, pro
     changed = {f for f in set(profile) | set(case.profile) if profile.get(f) != case.profile.get(f)}
     if not changed:
         return case
+    if "limited_access" in changed and "limited_access" in case.profile:
+        team.require_lead(conn, by, f"change whether case {ref} is of limited access")
     reason = check_changeable(case, reason)
     with transaction(conn):
         team.ready_to_write(conn, by)

@@ -84,6 +84,9 @@ def check_database_path(path: Path | str, option: str = "--db") -> Path:
     """Refuse what cannot be an inspection database file: no name, a folder, a device."""
     if str(path).strip() == "":
         raise HmipError(f"{option} is empty: name the inspection database file")
+    if str(path).endswith(("-wal", "-shm", "-journal")):
+        raise HmipError(f"{option} {path}: is the name of a database's journal file, which SQLite "
+                        "removes or rewrites; name the database file itself")
     check_text(str(path), option)  # HMIP_DB's bytes reach us undecoded, as --db's would
     path = Path(path)
     try:
@@ -121,6 +124,9 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
     Autocommit mode: every write goes through `transaction()`, which commits or rolls back whole.
     """
     path = check_database_path(path)
+    if not create and path.exists() and path.stat().st_size == 0:
+        raise HmipError(f"{path}: is an empty file, not an inspection database; nothing was changed "
+                        "(hmip init or hmip demo makes one)")
     if not path.exists():
         if not create:
             raise HmipError(f"{path}: no such database file; nothing was created (hmip init or "
@@ -147,9 +153,12 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
                 make_backup(conn, path, f"before-migration-{version}-to-{SCHEMA_VERSION}")
             _migrate(conn, version)
         conn.execute("PRAGMA foreign_keys=ON")
-        if protections_missing(conn):
+        if protections_missing(conn) or _team_altered(conn):
+            from .registers import restore_team
+
             with transaction(conn):
                 ensure_protections(conn)
+                restore_team(conn)
         if version == SCHEMA_VERSION:
             if not backed_up_today(path) and conn.execute("SELECT 1 FROM inspection").fetchone():
                 make_backup(conn, path, "daily")
@@ -205,6 +214,14 @@ def remove_new_database(path: Path, first_new_folder: Path | None = None) -> Non
             if folder == first_new_folder:
                 break
             folder = folder.parent
+
+
+def _team_altered(conn: sqlite3.Connection) -> bool:
+    from .registers import team_as_history_says
+
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'head'").fetchone() is None:
+        return False
+    return dict(conn.execute("SELECT code, role FROM inspector")) != team_as_history_says(conn)
 
 
 def _migrate(conn: sqlite3.Connection, version: int) -> None:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from .. import identity
 from ..errors import HmipError
-from . import batches, history, registers, team
-from .access import closed_to
-from .history import LEAD_ONLY, SETTLE, VOUCHED, Entry
+from . import batches, history, registers, rights, team
+from .access import restricted_closed_to
+from .history import Entry
 
 
 @dataclass
@@ -71,7 +71,8 @@ class MergeSummary:
     cases_added: int = 0
     conflicts_opened: int = 0
     conflicts_closed: int = 0
-    pinned: list[tuple[str, str]] = field(default_factory=list)  # (code, fingerprint) seen first here
+    # (code, fingerprint, who relayed it when not its owner or a lead) seen first here
+    pinned: list[tuple[str, str, str | None]] = field(default_factory=list)
     notes_not_kept: int = 0  # limited-access notes the importer may not open
 
 
@@ -107,8 +108,11 @@ def merge(conn: sqlite3.Connection, received: Received, by: str | None) -> Merge
     new = [e for e in candidates if e.id not in already]
     summary.entries_held = len(received.entries) - len(new)
     _check_parents(conn, new, src)
-    pins = _check_trust(conn, received, new, held_batches, summary) if received.signed else None
-    _check_rights(conn, received, new)
+    pins = _check_keys(conn, received, new, held_batches, summary) if received.signed else None
+    team.require_own_laptop(conn, by, pins)
+    roles = _check_rights(conn, received, new, by, founding=held_inspection is None)
+    if received.signed:
+        _check_signers(received, held_batches, roles)
 
     stored_batches = {}
     # What comes in a lead's bundle, the lead holds: an inspector's next bundle need not carry it.
@@ -157,16 +161,20 @@ def _check_parents(conn, new: list[Entry], src: Path) -> None:
                             "this database does not hold and the bundle does not carry; nothing was imported")
 
 
-def _check_trust(conn, received: Received, new: list[Entry], held_batches: set[bytes],
-                 summary: MergeSummary) -> dict[str, bytes]:
-    """Keys pinned or pinned now, the team as its lead made it, every signer on it. Returns the
-    pins as they stand after this history (first sightings and re-pinnings in its order)."""
+def _check_keys(conn, received: Received, new: list[Entry], held_batches: set[bytes],
+                summary: MergeSummary) -> dict[str, bytes]:
+    """Keys pinned, or pinned now on first sight, and no other key for a pinned code. Returns the
+    pins as they stand after this history (first sightings and re-pinnings in its order).
+
+    A key first seen in someone else's bundle than its owner's or the lead's is pinned too, and
+    said so, for the lead to check with its owner: whoever sends it first could have made it."""
     src = received.source
-    members = team.members(conn)
     pins = team.pins(conn)
+    roles = team.members(conn)
+    exporter_trusted = roles.get(received.exporter) == "lead" or not any(r == "lead" for r in roles.values()) \
+        or any(e.kind == "team" and e.field == received.exporter and e.value == "lead" for e in new)
     kept = batches.kept(conn)
     new_ids = {e.id for e in new}
-    first_seen: dict[str, bytes] = {}
     for e in new:
         if e.kind == "rekey":
             kept |= {bytes.fromhex(d) for d in json.loads(e.value).get("keep", ())}
@@ -177,8 +185,9 @@ def _check_trust(conn, received: Received, new: list[Entry], held_batches: set[b
     for signer, key, digest in sightings:
         known = pins.get(signer)
         if known is None:
-            pins[signer] = first_seen[signer] = key
-            summary.pinned.append((signer, identity.fingerprint(key)))
+            pins[signer] = key
+            relayed = signer != received.exporter and not exporter_trusted
+            summary.pinned.append((signer, identity.fingerprint(key), received.exporter if relayed else None))
         elif known != key and digest not in kept:
             raise HmipError(
                 f"{src}: signed as {signer} by a key this inspection does not know for {signer} "
@@ -196,33 +205,17 @@ def _check_trust(conn, received: Received, new: list[Entry], held_batches: set[b
                     pins[e.field] = bytes.fromhex(key_hex)
                 else:
                     pins.pop(e.field, None)
-    founding = not any(r == "lead" for r in members.values())
-    for e in new:
-        if e.kind != "team":
-            continue
-        if founding and e.value == "lead" and e.field == e.author:
-            founding = False  # a database with no team takes the first lead it is given
-        elif members.get(e.author) != "lead":
-            raise HmipError(f"{src}: changes the team ({e.field} as {e.value}), which only the lead can "
-                            f"do, and {e.author or 'nobody'} is not the lead here; nothing was imported")
-        members[e.field] = e.value
+    return pins
+
+
+def _check_signers(received: Received, held_batches: set[bytes], roles: dict[str, str]) -> None:
     signers = {b.signer for b in received.batches if b.digest not in held_batches}
     if received.exporter:
         signers.add(received.exporter)
     for signer in sorted(signers):
-        if signer not in members:
-            raise HmipError(f"{src}: signed by {signer}, who is not on the team of this inspection "
+        if signer not in roles:
+            raise HmipError(f"{received.source}: signed by {signer}, who is not on the team of this inspection "
                             f"(the lead adds them with hmip team add {signer}); nothing was imported")
-    for b in received.batches:
-        if b.digest in held_batches:
-            continue
-        for i in b.indices:
-            e = received.entries[i]
-            if e is not None and e.flags in VOUCHED and e.kind in LEAD_ONLY and members.get(b.signer) != "lead":
-                raise HmipError(f"{src}: {b.signer} vouches for a {e.kind} entry, which only the lead "
-                                "can do; nothing was imported")
-    return pins
-    # Pins changed by re-pinning are applied with the rekey entries themselves (registers).
 
 
 def _keep_pins(conn, pins: dict[str, bytes]) -> None:
@@ -236,28 +229,18 @@ def _keep_pins(conn, pins: dict[str, bytes]) -> None:
             team.pin(conn, code, pins[code], "first seen in a bundle")
 
 
-def _check_rights(conn, received: Received, new: list[Entry]) -> None:
-    """Lead-only entries from a lead; second readings from the assigned reader."""
-    src = received.source
-    if not received.signed:
-        return  # an unsigned bundle carries answers, cases and judgements only (checked by its reader)
-    roles = team.members(conn)
+def _check_rights(conn, received: Received, new: list[Entry], by: str | None, founding: bool) -> dict[str, str]:
+    """Every new entry, in order, against the rules (store/rights.py). An unsigned bundle that
+    founds a database (hmip 0.1's way of starting a copy) answers to nobody; otherwise its
+    entries answer to whoever imports it. Returns the team's roles after this history."""
+    if founding and not received.signed:
+        return team.members(conn)
+    checker = rights.Rights(conn)
+    who = rights.authorities(received, new, by)
+    checker.check_team(new, who, str(received.source))
     for e in new:
-        if e.kind == "team":
-            roles[e.field] = e.value
-    assigned = dict(conn.execute("SELECT c.ref, s.reader FROM second_reading s JOIN case_file c ON c.id = s.case_id"))
-    for e in new:
-        if e.kind == "assign":
-            assigned[e.case_ref] = e.value
-    for e in new:
-        lead_only = e.kind in LEAD_ONLY or e.flags == SETTLE
-        if lead_only and roles.get(e.author) != "lead" and e.flags not in VOUCHED:
-            what = "settles a conflict" if e.flags == SETTLE else f"is a {e.kind} entry"
-            raise HmipError(f"{src}: an entry by {e.author} {what}, which only the lead can write; "
-                            "nothing was imported")
-        if e.kind in ("reading", "finish") and assigned.get(e.case_ref) != e.author:
-            raise HmipError(f"{src}: a second reading of case {e.case_ref} by {e.author}, to whom it "
-                            "is not assigned; nothing was imported")
+        checker.check(e, who[e.id], str(received.source))
+    return checker.roles
 
 
 class _Texts:
@@ -281,7 +264,7 @@ class _Texts:
         self.arriving = {t[0] for t in received.texts} - held
         self.late = set()
         self.case_of = self._cases_of_texts() if self.arriving else {}
-        maybe_restricted = closed_to(conn, by) | {
+        maybe_restricted = restricted_closed_to(conn, by) | {
             e.case_ref for e in new if e.kind == "profile" and e.field == "limited_access" and e.value == "yes"}
         # A text is kept if any case that may be opened here uses it (texts from unsigned
         # bundles are unsalted, so one text can serve many cases).
@@ -328,7 +311,7 @@ class _Texts:
         were not kept."""
         if not self.later:
             return 0
-        hidden = closed_to(self.conn, self.by)
+        hidden = restricted_closed_to(self.conn, self.by)
         keep = {h for h in self.later if self.case_of[h] - hidden}
         self._store(keep, fill=keep)
         return len(self.later - keep)

@@ -279,6 +279,19 @@ _HISTORY_TRIGGERS = [
     # The trail from before the history is closed: nothing is added to it, or rewritten.
     "CREATE TRIGGER audit_closed BEFORE INSERT ON audit "
     "BEGIN SELECT RAISE(ABORT, 'the audit trail before the history is closed'); END",
+    # A text is marked redacted only by a redaction in the history, and stays so.
+    "CREATE TRIGGER redacted_by_history BEFORE INSERT ON redacted WHEN NOT EXISTS "
+    "(SELECT 1 FROM entry WHERE kind = 'redact' AND instr(value, lower(hex(NEW.hash))) > 0) "
+    "BEGIN SELECT RAISE(ABORT, 'a text is redacted only by a redaction in the history'); END",
+    "CREATE TRIGGER redacted_kept BEFORE DELETE ON redacted "
+    "BEGIN SELECT RAISE(ABORT, 'a redaction is kept'); END",
+    "CREATE TRIGGER redacted_no_update BEFORE UPDATE ON redacted "
+    "BEGIN SELECT RAISE(ABORT, 'a redaction is kept'); END",
+]
+# Schema 3's triggers on its (now closed) audit trail, given back as they were made.
+_LEGACY_TRIGGERS = [
+    f"CREATE TRIGGER audit_no_{action.lower()} BEFORE {action} ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END" for action in ("UPDATE", "DELETE")
 ]
 
 # The current tables: what the history says now, rebuilt from it (registers.py writes them).
@@ -370,18 +383,23 @@ def _trigger_name(sql: str) -> str:
     return sql.split()[2]
 
 
+def _altered(conn: sqlite3.Connection) -> list[str]:
+    """The protecting triggers missing, or not as hmip made them (one replaced by a no-op)."""
+    held = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    return [sql for sql in _HISTORY_TRIGGERS + _LEGACY_TRIGGERS if held.get(_trigger_name(sql)) != sql]
+
+
 def ensure_protections(conn: sqlite3.Connection) -> list[str]:
-    """The triggers that keep the history append-only, given back to a file that lost them (a
-    copy restored from elsewhere, a file edited by another program). Returns those restored;
-    the caller holds the transaction."""
-    held = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    missing = [sql for sql in _HISTORY_TRIGGERS if _trigger_name(sql) not in held]
-    for sql in missing:
+    """The triggers that keep the history append-only, given back to a file that lost them or
+    had them changed (a copy restored from elsewhere, a file edited by another program). Returns
+    those restored; the caller holds the transaction."""
+    altered = _altered(conn)
+    for sql in altered:
+        conn.execute(f"DROP TRIGGER IF EXISTS {_trigger_name(sql)}")
         conn.execute(sql)
-    return [_trigger_name(sql) for sql in missing]
+    return [_trigger_name(sql) for sql in altered]
 
 
 def protections_missing(conn: sqlite3.Connection) -> bool:
-    held = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    return any(_trigger_name(sql) not in held for sql in _HISTORY_TRIGGERS)
+    return bool(_altered(conn))
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -215,7 +215,7 @@ def _reading(conn, ref: str, reader: str | None):
     if row[0] != reader:
         raise HmipError(f"case {ref} is with {row[0]} for second reading, not {reader or 'nobody'}: "
                         "a second reader reads only the cases assigned to them")
-    require_access(conn, case, reader)
+    require_access(conn, case, reader, reading=True)
     return case, row[1]
 
 
@@ -311,13 +311,15 @@ def settle_disagreement(conn: sqlite3.Connection, framework: Framework, ref: str
     pair = next((p for p in pairs(conn, framework, ref) if p.question == question_id), None)
     if pair is None:
         raise HmipError(f"no finished second reading of case {ref} judges {question_id}")
-    reading = conn.execute("SELECT entry FROM second_answer WHERE case_id = ? AND question = ?",
-                           (case.id, question_id)).fetchone()[0]
+    reading, reading_note = conn.execute("SELECT entry, note_hash FROM second_answer WHERE case_id = ? "
+                                         "AND question = ?", (case.id, question_id)).fetchone()
     held = registers.current(conn, ("answer", ref, question_id))
+    # The note of the reading that said this: the first reader's, else the second reader's.
+    note = held.note if held is not None and held.value == value and held.note else \
+        reading_note if value == pair.second else None
     with transaction(conn):
         team.ready_to_write(conn, by)
-        registers.write(conn, ("answer", ref, question_id), value, author=by, settle=True,
-                        note=held.note if held is not None and held.value == value else None,
+        registers.write(conn, ("answer", ref, question_id), value, author=by, settle=True, note=note,
                         reason=history.write_text(conn, reason), also_replaces=[reading])
 
 

@@ -20,13 +20,14 @@ from .database import transaction
 
 def redact_note(conn: sqlite3.Connection, case_ref: str, question_id: str, reason: str | None,
                 by: str | None) -> int:
-    """Redact every version of the note of one answer; returns how many versions there were."""
+    """Redact every version of the note of one answer, and of its second reading; returns how
+    many versions there were."""
     team.require_lead(conn, by, "redact a note")
     if not reason or not reason.strip():
         raise HmipError("redacting a note needs a reason (--reason)")
     require_access(conn, get_case(conn, case_ref), by)
     hashes = sorted({e.note for _, e in history.entries(conn, case_ref=case_ref)
-                     if e.kind == "answer" and e.field == question_id and e.note}
+                     if e.kind in ("answer", "reading") and e.field == question_id and e.note}
                     - {h for (h,) in conn.execute("SELECT hash FROM redacted")})
     if not hashes:
         raise HmipError(f"case {case_ref} {question_id} has no note to redact")

@@ -507,15 +507,30 @@ def write(conn: sqlite3.Connection, register: Register, value: str, *, author: s
     from .inspections import now
 
     hs = heads(conn, register) if held is None else held
-    if register[0] in CONFLICTING and not settle and len(hs) > 1 and disagree(conn, hs):
-        number = open_conflict_id(conn, register)
-        raise HmipError(f"this {register[0]} has an open conflict (#{number}) between the team's "
-                        f"readings: the lead settles it first (hmip moderation settle {number} VALUE --reason ...)")
+    if register[0] in CONFLICTING and not settle:
+        if len(hs) > 1 and disagree(conn, hs):
+            number = open_conflict_id(conn, register)
+            raise HmipError(f"this {register[0]} has an open conflict (#{number}) between the team's "
+                            f"readings: the lead settles it first (hmip moderation settle {number} VALUE "
+                            "--reason ...)")
+        if len(hs) == 1 and _settled(conn, hs[0].id) and not _is_lead(conn, author):
+            raise HmipError(f"the lead settled this {register[0]} ({' '.join(x for x in register[1:] if x)}): "
+                            "only the lead changes it now")
     e = history.make_entry(*register, value, author=author, at=at or now(),
                            parents=[h.id for h in hs] + list(also_replaces), note=note, reason=reason,
                            flags=SETTLE if settle else history.PLAIN)
     advance(conn, [e], held={register: {h.id: h for h in hs}})
     return e
+
+
+def _settled(conn, entry_id: bytes) -> bool:
+    row = conn.execute("SELECT flags FROM entry WHERE k = ? AND id = ?", (history.id_key(entry_id), entry_id)).fetchone()
+    return bool(row) and row[0] == SETTLE
+
+
+def _is_lead(conn, code: str) -> bool:
+    row = conn.execute("SELECT role FROM inspector WHERE code = ?", (code,)).fetchone()
+    return bool(row) and row[0] == "lead"
 
 
 def fill_texts(conn: sqlite3.Connection, hashes) -> None:
@@ -534,3 +549,24 @@ def fill_texts(conn: sqlite3.Connection, hashes) -> None:
                 "SELECT DISTINCT kind, case_ref, field FROM head WHERE kind = 'judgement'").fetchall():
             _apply_judgement(conn, [(kind, case_ref, field)], {(kind, case_ref, field): {
                 h.id: h for h in heads(conn, (kind, case_ref, field))}})
+
+
+def team_as_history_says(conn: sqlite3.Connection) -> dict[str, str]:
+    """The roles the team entries give (the newest head of each code's register)."""
+    newest: dict[str, tuple[str, bytes, str]] = {}
+    for code, entry_id, value, at in conn.execute("SELECT field, id, value, at FROM head WHERE kind = 'team'"):
+        if code not in newest or (at, entry_id) > newest[code][:2]:
+            newest[code] = (at, entry_id, value)
+    return {code: v for code, (_, _, v) in newest.items() if v}
+
+
+def restore_team(conn: sqlite3.Connection) -> bool:
+    """Put the team back as the history says, if the table was changed behind hmip's back (a
+    role is a right: it must come from the lead's entries, not from an edited file). Returns
+    whether it had to; the caller holds the transaction."""
+    said = team_as_history_says(conn)
+    if dict(conn.execute("SELECT code, role FROM inspector")) == said:
+        return False
+    conn.execute("DELETE FROM inspector")
+    conn.executemany("INSERT INTO inspector (code, role) VALUES (?, ?)", said.items())
+    return True

@@ -60,6 +60,9 @@ def add(conn: sqlite3.Connection, code: str, role: str, by: str) -> bool:
     held = registers.current(conn, ("team", "", code))
     if held is not None and held.value == role:
         return False
+    if role != "lead" and is_lead(conn, code) and \
+            conn.execute("SELECT count(*) FROM inspector WHERE role = 'lead'").fetchone()[0] == 1:
+        raise HmipError(f"{code} is the only lead: make another lead first (hmip team add CODE --role lead)")
     ready_to_write(conn, by, check_member=False)
     registers.write(conn, ("team", "", code), role, author=by)
     return True
@@ -80,6 +83,19 @@ def pins(conn: sqlite3.Connection) -> dict[str, bytes]:
 def pin(conn: sqlite3.Connection, code: str, key: bytes, source: str) -> None:
     conn.execute("INSERT INTO signer (code, key, pinned_at, source) VALUES (?, ?, ?, ?)",
                  (code, key, now(), source))
+
+
+def require_own_laptop(conn: sqlite3.Connection, code: str | None, pins: dict[str, bytes] | None = None) -> None:
+    """Importing as `code` on a laptop that does not hold the key this inspection knows for it
+    (as it stands, or as `pins` will leave it) would let anyone keep what only `code` may (a
+    limited-access case's notes)."""
+    if not code:
+        return
+    known = pins.get(code) if pins is not None else pinned(conn, code)
+    if known is not None and (not identity.has_key(code) or identity.public_key(code) != known):
+        raise HmipError(f"this laptop has no key for {code} that this inspection knows ({identity.fingerprint(known)}): "
+                        f"import as {code} on {code}'s own laptop, or (a new laptop) the lead re-pins {code} "
+                        f"first (hmip team rekey {code}); nothing was imported")
 
 
 def ready_to_write(conn: sqlite3.Connection, code: str, *, check_member: bool = True) -> None:

@@ -42,27 +42,29 @@ class ModerationScreen(Screen):
         status = moderation_status(self.app.conn, self.app.framework, self.app.inspector)
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_columns("Open item", "Case", "Question", "Readings", "From")
+        # Widths given, not measured: a table refilled in place keeps its first widths otherwise.
+        for label, width in (("Open item", 15), ("Case", 10), ("Question", 16), ("From", 12), ("Readings", 30)):
+            table.add_column(label, width=width)
         self.items = []
         for c in status["conflicts"]:
             self.items.append(("conflict", c))
             if c.get("withheld"):
-                table.add_row(f"conflict #{c['id']}", c["case"], "", "limited access", "")
+                table.add_row(f"conflict #{c['id']}", c["case"], "", "", "limited access")
                 continue
             readings = " · ".join(f"{h['value']} ({h['by'] or '?'})" for h in c["heads"])
             what = c["question"] if c["kind"] == "answer" else f"{c['kind']} {c['question']}"
-            table.add_row(f"conflict #{c['id']}", c["case"] or "", what, readings, c["source"])
+            table.add_row(f"conflict #{c['id']}", c["case"] or "", what, c["source"], readings)
         for d in status["disagreement_list"]:
             self.items.append(("disagreement", d))
             if d.get("withheld"):
-                table.add_row("disagreement", d["case"], d["question"], "limited access", "")
+                table.add_row("disagreement", d["case"], d["question"], "", "limited access")
                 continue
-            table.add_row("disagreement", d["case"], d["question"], f"first {d['first']} · second {d['second']}",
-                          "second reading")
+            table.add_row("disagreement", d["case"], d["question"], "second reading",
+                          f"first {d['first']} · second {d['second']}")
         for r in status["second_readings"]:
             if not r["finished"]:
                 self.items.append(("reading", r))
-                table.add_row("second reading", r["case"], "", "", "", f"with {r['reader']}")
+                table.add_row("second reading", r["case"], "", f"with {r['reader']}", "")
         def count(n: int, thing: str) -> str:
             return f"{n} {thing}{'' if n == 1 else 's'}"
 

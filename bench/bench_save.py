@@ -24,11 +24,14 @@ PROFILE = {"sentence_type": "licence", "sex": "male", "rosh": "high", "pre_sente
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--synchronous", default="FULL", choices=["FULL", "OFF"],
+                        help="OFF on both sides measures the CPU alone, without the fsync both pay")
     args = parser.parse_args()
     fw = load_framework()
     questions = [q for q in fw.questions.values() if q.applies_to(PROFILE)]
     with scratch() as d:
         conn = store.connect(d / "hmip.sqlite")
+        conn.execute(f"PRAGMA synchronous={args.synchronous}")
         with store.transaction(conn):
             store.create_inspection(conn, pdu="Bench", framework=fw, lead="LF")
         for i in range(50):
@@ -36,7 +39,7 @@ def main() -> None:
 
         bare = sqlite3.connect(d / "bare.sqlite", isolation_level=None)
         bare.execute("PRAGMA journal_mode=WAL")
-        bare.execute("PRAGMA synchronous=FULL")
+        bare.execute(f"PRAGMA synchronous={args.synchronous}")
         bare.execute("CREATE TABLE answer (case_id INTEGER, question TEXT, value TEXT, note TEXT, "
                      "framework_id TEXT, framework_version TEXT, answered_by TEXT, answered_at TEXT, "
                      "PRIMARY KEY (case_id, question)) WITHOUT ROWID")
@@ -58,7 +61,7 @@ def main() -> None:
 
         extra = _alternatives(d, args.n)
     b, o = median_ms(baseline), median_ms(ours)
-    print(f"machine: {machine()}; {args.n} answers each, interleaved")
+    print(f"machine: {machine()}; {args.n} answers each, interleaved; synchronous={args.synchronous}")
     print(f"bare sqlite3 insert+commit: median {b:.3f} ms, p99 {percentile_ms(baseline, 99):.3f} ms")
     print(f"hmip record_answer:         median {o:.3f} ms, p99 {percentile_ms(ours, 99):.3f} ms")
     print(f"ratio (ours / bare): {o / b:.2f}x  (target: within 2x)")

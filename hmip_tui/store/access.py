@@ -40,7 +40,9 @@ def require_access(conn: sqlite3.Connection, case: CaseFile, inspector: str | No
             f"case {case.ref} is a limited access case: only the inspectors assigned to it "
             f"can open or change it ({inspector or 'unknown'} is not)"
         )
-    if not reading and case.ref in blind_to(conn, inspector):
+    if not reading and inspector != case.inspector and conn.execute(
+            "SELECT 1 FROM second_reading WHERE case_id = ? AND reader = ? AND finished_at IS NULL",
+            (case.id, inspector)).fetchone():
         raise HmipError(f"case {case.ref} is with {inspector} for a blind second reading: its first reading "
                         "stays hidden until the reading is finished (hmip moderation read, finish)")
 

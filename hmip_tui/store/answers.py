@@ -72,14 +72,17 @@ def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str,
         unchanged = (held is not None and held.value == value and reason is None
                      and (note is None and (keep_note or held.note is None)
                           or note is not None and history.text_of(conn, held.note) == note))
+        written = None
         if not unchanged:
             if note is not None:
                 note_hash = history.write_text(conn, note)
-            registers.write(conn, register, value, author=by, note=note_hash,
-                            reason=history.write_text(conn, reason), held=heads)
+            written = registers.write(conn, register, value, author=by, note=note_hash,
+                                      reason=history.write_text(conn, reason), held=heads)
         # The inspector's place in the case moves with their last answer: same commit.
         conn.execute("UPDATE case_file SET resume_at = ? WHERE id = ?", (question_id, case.id))
-    return answer_for(conn, case.id, question_id)
+    if written is None or (note is None and note_hash is not None):
+        return answer_for(conn, case.id, question_id)
+    return Answer(question_id, value, note, framework.id, framework.version, by, written.at)
 
 
 def record_note(conn: sqlite3.Connection, case_ref: str, question_id: str, note: str,

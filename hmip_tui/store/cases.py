@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
+from types import MappingProxyType
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
@@ -73,8 +75,15 @@ def clean_profile(profile: dict) -> dict:
     return {k: v for k, v in profile.items() if v not in (None, "")}
 
 
+@lru_cache(maxsize=8192)
+def _profile(text: str) -> MappingProxyType:
+    """A stored profile, parsed once per distinct text (the save path reads its case's profile
+    with every answer). Read-only, since the same one is handed to every caller."""
+    return MappingProxyType(json.loads(text))
+
+
 def _row_to_case(row) -> CaseFile:
-    return CaseFile(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], row[6])
+    return CaseFile(row[0], row[1], row[2], _profile(row[3]), row[4], row[5], row[6])
 
 
 _CASE_COLUMNS = "id, ref, inspector, profile, status, resume_at, moderated_at"

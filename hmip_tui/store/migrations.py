@@ -198,8 +198,6 @@ _HISTORY = """
         flags    TEXT NOT NULL DEFAULT '',
         batch    INTEGER
     );
-    -- What this laptop recorded and has not yet signed (a few rows: cheap to keep indexed).
-    CREATE INDEX entry_unsigned ON entry(author) WHERE batch IS NULL;
 
     -- A signature over the ids of a batch of entries, by their author, kept as received.
     CREATE TABLE batch (
@@ -323,6 +321,7 @@ _CURRENT = """
         answered_by       TEXT,
         answered_at       TEXT NOT NULL,
         entry             BLOB,
+        flags             TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (case_id, question)
     ) WITHOUT ROWID;
     -- Notes this laptop knows only by hash (withheld, or not arrived yet): few, found fast.

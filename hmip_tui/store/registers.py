@@ -45,8 +45,8 @@ Register = tuple[str, str, str]  # (kind, case_ref, field)
 # row, `entry`: the hot paths, saving an answer and merging 300,000 of them, then write one row
 # each, not two. Every other register, and an answer with several heads (a conflict) or none
 # standing (taken back), keeps its heads as rows of `head`.
-_ANSWER_HEADS = ("SELECT c.ref, a.question, a.entry, a.value, a.note_hash, a.answered_by, a.answered_at "
-                 "FROM answer a JOIN case_file c ON c.id = a.case_id")
+_ANSWER_HEADS = ("SELECT c.ref, a.question, a.entry, a.value, a.note_hash, a.answered_by, a.answered_at, "
+                 "a.flags FROM answer a JOIN case_file c ON c.id = a.case_id")
 
 
 def _in_answer_row(hs: dict[bytes, Head]) -> bool:
@@ -54,13 +54,13 @@ def _in_answer_row(hs: dict[bytes, Head]) -> bool:
 
 
 def heads(conn: sqlite3.Connection, register: Register) -> list[Head]:
-    rows = [Head(*r) for r in conn.execute(
+    if register[0] == "answer":  # the common case first: one head, in the answer row
+        row = conn.execute(_ANSWER_HEADS + " WHERE c.ref = ? AND a.question = ?", register[1:]).fetchone()
+        if row and row[2]:
+            return [Head(row[2], row[3], row[4], row[5], row[6], row[7])]
+    return [Head(*r) for r in conn.execute(
         "SELECT id, value, note, author, at, flags FROM head WHERE kind = ? AND case_ref = ? AND field = ?",
         register)]
-    if rows or register[0] != "answer":
-        return rows
-    row = conn.execute(_ANSWER_HEADS + " WHERE c.ref = ? AND a.question = ?", register[1:]).fetchone()
-    return [Head(row[2], row[3], row[4], row[5], row[6], "")] if row and row[2] else []
 
 
 def current(conn: sqlite3.Connection, register: Register) -> Head | None:
@@ -89,10 +89,10 @@ def _load_heads(conn: sqlite3.Connection, registers: set[Register]) -> dict[Regi
             if kind != "answer":
                 continue
             rows = conn.execute(_ANSWER_HEADS + f" WHERE c.ref IN ({','.join('?' * len(chunk))})", chunk)
-            for case_ref, field, entry, value, note, author, at in rows:
+            for case_ref, field, entry, value, note, author, at, flags in rows:
                 reg = (kind, case_ref, field)
                 if entry and reg in registers and reg not in out:
-                    out[reg][entry] = Head(entry, value, note, author, at, "")
+                    out[reg][entry] = Head(entry, value, note, author, at, flags)
     return out
 
 
@@ -178,13 +178,18 @@ _ORDER = ("inspection", "team", "rekey", "case", "profile", "status", "lock", "g
 
 
 def _apply(conn, touched, before, state, new, result: Advance) -> None:
-    by_kind: dict[str, list[Register]] = defaultdict(list)
-    for reg in touched:
-        by_kind[reg[0]].append(reg)
-    for kind in _ORDER:
-        regs = by_kind.get(kind)
-        if regs:
-            _APPLY[kind](conn, regs, state)
+    if len(touched) == 1:  # one change made here: the save path, straight to its applier
+        (reg,) = touched
+        _APPLY[reg[0]](conn, [reg], state, fresh={reg} if _unset(before[reg]) else set())
+    else:
+        by_kind: dict[str, list[Register]] = defaultdict(list)
+        for reg in touched:
+            by_kind[reg[0]].append(reg)
+        fresh = {reg for reg in touched if _unset(before[reg])}
+        for kind in _ORDER:
+            regs = by_kind.get(kind)
+            if regs:
+                _APPLY[kind](conn, regs, state, fresh=fresh)
     settles = [e for e in new if e.flags == SETTLE]
     if settles:
         _mark_settled_readings(conn, settles)
@@ -192,6 +197,11 @@ def _apply(conn, touched, before, state, new, result: Advance) -> None:
         # A register with one head before and after was never in conflict: nothing to look up.
         if reg[0] in CONFLICTING and (len(before[reg]) > 1 or len(state[reg]) > 1):
             _conflict_bookkeeping(conn, reg, state[reg], new, result)
+
+
+def _unset(hs: dict[bytes, Head]) -> bool:
+    """A register with nothing standing in it: never set, or taken back."""
+    return all(not h.value for h in hs.values())
 
 
 def standing(kind: str, hs: dict[bytes, Head]) -> Head:
@@ -243,7 +253,7 @@ def _framework_of(conn) -> tuple[str, str] | None:
     return tuple(row) if row else None
 
 
-def _apply_inspection(conn, regs, state) -> None:
+def _apply_inspection(conn, regs, state, **_) -> None:
     if conn.execute("SELECT 1 FROM inspection").fetchone():
         return
     i = json.loads(_newest(state[regs[0]]).value)
@@ -253,7 +263,7 @@ def _apply_inspection(conn, regs, state) -> None:
                   i["framework_version"], i["created_at"]))
 
 
-def _apply_team(conn, regs, state) -> None:
+def _apply_team(conn, regs, state, **_) -> None:
     for reg in regs:
         role = _newest(state[reg]).value
         if role:
@@ -261,7 +271,7 @@ def _apply_team(conn, regs, state) -> None:
                          "SET role = excluded.role", (reg[2], role))
 
 
-def _apply_rekey(conn, regs, state) -> None:
+def _apply_rekey(conn, regs, state, **_) -> None:
     for reg in regs:
         change = json.loads(_newest(state[reg]).value)
         for digest in change.get("keep", ()):
@@ -272,7 +282,7 @@ def _apply_rekey(conn, regs, state) -> None:
                          (reg[2], bytes.fromhex(change["key"]), _newest(state[reg]).at))
 
 
-def _apply_case(conn, regs, state) -> None:
+def _apply_case(conn, regs, state, **_) -> None:
     for reg in regs:
         h = _newest(state[reg])
         conn.execute("INSERT INTO case_file (ref, inspector, profile, status, created_at) "
@@ -280,7 +290,7 @@ def _apply_case(conn, regs, state) -> None:
                      "inspector = excluded.inspector", (reg[1], h.value or None, h.at))
 
 
-def _apply_profile(conn, regs, state) -> None:
+def _apply_profile(conn, regs, state, **_) -> None:
     by_case: dict[str, dict[str, str]] = defaultdict(dict)
     for reg in regs:
         by_case[reg[1]][reg[2]] = standing("profile", state[reg]).value
@@ -303,7 +313,7 @@ def derived_status_sql() -> str:
             "THEN 'in_progress' ELSE 'not_started' END")
 
 
-def _apply_status(conn, regs, state) -> None:
+def _apply_status(conn, regs, state, **_) -> None:
     for reg in regs:
         value = _newest(state[reg]).value
         if value:
@@ -312,14 +322,14 @@ def _apply_status(conn, regs, state) -> None:
             conn.execute(f"UPDATE case_file SET status = {derived_status_sql()} WHERE ref = ?", (reg[1],))
 
 
-def _apply_lock(conn, regs, state) -> None:
+def _apply_lock(conn, regs, state, **_) -> None:
     for reg in regs:
         h = _newest(state[reg])
         conn.execute("UPDATE case_file SET moderated_at = ? WHERE ref = ?",
                      (h.at if h.value == "locked" else None, reg[1]))
 
 
-def _apply_grant(conn, regs, state) -> None:
+def _apply_grant(conn, regs, state, **_) -> None:
     ids = _case_ids(conn, [r[1] for r in regs])
     for reg in regs:
         if reg[1] not in ids:
@@ -331,7 +341,7 @@ def _apply_grant(conn, regs, state) -> None:
             conn.execute("DELETE FROM case_access WHERE case_id = ? AND inspector = ?", (ids[reg[1]], reg[2]))
 
 
-def _apply_answer(conn, regs, state) -> None:
+def _apply_answer(conn, regs, state, fresh=None, **_) -> None:
     row = _framework_of(conn)
     if row is None:
         return
@@ -347,7 +357,7 @@ def _apply_answer(conn, regs, state) -> None:
         h = next(iter(hs.values())) if single else standing("answer", hs)
         if h.value:
             upserts.append([case_id, reg[2], h.value, h.note, h.note, fw_id, fw_version, h.author, h.at,
-                            h.id if single else None])
+                            h.id if single else None, h.flags])
             if h.note:
                 notes[h.note] = None
         else:
@@ -362,14 +372,17 @@ def _apply_answer(conn, regs, state) -> None:
             u[3] = notes.get(u[3]) if u[3] else None
     conn.executemany(
         "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
-        "answered_by, answered_at, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, question) "
-        "DO UPDATE SET value = excluded.value, note = excluded.note, note_hash = excluded.note_hash, "
-        "answered_by = excluded.answered_by, answered_at = excluded.answered_at, entry = excluded.entry", upserts)
+        "answered_by, answered_at, entry, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, "
+        "question) DO UPDATE SET value = excluded.value, note = excluded.note, note_hash = excluded.note_hash, "
+        "answered_by = excluded.answered_by, answered_at = excluded.answered_at, entry = excluded.entry, "
+        "flags = excluded.flags", upserts)
     if deletes:
         conn.executemany("DELETE FROM answer WHERE case_id = ? AND question = ?", deletes)
     # A case nobody has marked is in progress once anything is answered; with its answers all
     # taken back, it is not started again (a case marked complete or in progress stays so).
-    answered = sorted({u[0] for u in upserts})
+    # Only a question answered for the first time can start a case.
+    first = {ids.get(reg[1]) for reg in regs if fresh is None or reg in fresh}
+    answered = sorted({u[0] for u in upserts} & first)
     for i in range(0, len(answered), 500):
         chunk = answered[i:i + 500]
         conn.execute(f"UPDATE case_file SET status = 'in_progress' WHERE status = 'not_started' "
@@ -380,7 +393,7 @@ def _apply_answer(conn, regs, state) -> None:
                      "AND h.value != '')", (case_id,))
 
 
-def _apply_judgement(conn, regs, state) -> None:
+def _apply_judgement(conn, regs, state, **_) -> None:
     for reg in regs:
         h = standing("judgement", state[reg])
         evidence = history.text_of(conn, h.note) or ""
@@ -390,7 +403,7 @@ def _apply_judgement(conn, regs, state) -> None:
                      (reg[2], h.value, evidence, h.author, h.at))
 
 
-def _apply_assign(conn, regs, state) -> None:
+def _apply_assign(conn, regs, state, **_) -> None:
     ids = _case_ids(conn, [r[1] for r in regs])
     for reg in regs:
         if reg[1] not in ids:
@@ -405,7 +418,7 @@ def _apply_assign(conn, regs, state) -> None:
             conn.execute("DELETE FROM second_reading WHERE case_id = ?", (ids[reg[1]],))
 
 
-def _apply_reading(conn, regs, state) -> None:
+def _apply_reading(conn, regs, state, **_) -> None:
     ids = _case_ids(conn, [r[1] for r in regs])
     for reg in regs:
         if reg[1] not in ids:
@@ -418,7 +431,7 @@ def _apply_reading(conn, regs, state) -> None:
                      (ids[reg[1]], reg[2], h.value, history.text_of(conn, h.note), h.note, h.author, h.at, h.id))
 
 
-def _apply_finish(conn, regs, state) -> None:
+def _apply_finish(conn, regs, state, **_) -> None:
     ids = _case_ids(conn, [r[1] for r in regs])
     for reg in regs:
         if reg[1] not in ids:
@@ -432,7 +445,7 @@ def _apply_finish(conn, regs, state) -> None:
                          (value, ids[reg[1]], question))
 
 
-def _apply_redact(conn, regs, state) -> None:
+def _apply_redact(conn, regs, state, **_) -> None:
     # Overwrite the freed space, so the text is gone from the file too, not only from the tables.
     conn.execute("PRAGMA secure_delete=ON")
     for reg in regs:
@@ -444,7 +457,7 @@ def _apply_redact(conn, regs, state) -> None:
                 conn.execute("UPDATE second_answer SET note = NULL WHERE note_hash = ?", (digest,))
 
 
-def _apply_nothing(conn, regs, state) -> None:
+def _apply_nothing(conn, regs, state, **_) -> None:
     """Entries that record an event (an export of restricted notes) and set nothing."""
 
 
@@ -513,7 +526,7 @@ def write(conn: sqlite3.Connection, register: Register, value: str, *, author: s
             raise HmipError(f"this {register[0]} has an open conflict (#{number}) between the team's "
                             f"readings: the lead settles it first (hmip moderation settle {number} VALUE "
                             "--reason ...)")
-        if len(hs) == 1 and _settled(conn, hs[0].id) and not _is_lead(conn, author):
+        if len(hs) == 1 and hs[0].flags == SETTLE and not _is_lead(conn, author):
             raise HmipError(f"the lead settled this {register[0]} ({' '.join(x for x in register[1:] if x)}): "
                             "only the lead changes it now")
     e = history.make_entry(*register, value, author=author, at=at or now(),

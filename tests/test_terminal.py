@@ -21,17 +21,25 @@ class Terminal:
     def __init__(self, command: list[str], env: dict[str, str]):
         self.name = f"hmip-test-{uuid.uuid4().hex[:8]}"
         assert TMUX, "tmux is required for this test: apt-get install tmux"
+        # A session takes its environment from its tmux server, and a server already running on
+        # this machine (another test run, a person's own tmux) has another data folder: so each
+        # terminal gets a server of its own, and the test's data folder is passed explicitly.
+        env = {"XDG_DATA_HOME": os.environ["XDG_DATA_HOME"], **env}
         full = ["env", *(f"{k}={v}" for k, v in env.items()), *command]
-        for _ in range(20):  # a tmux server exiting with its last session refuses new ones briefly
-            started = subprocess.run([TMUX, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40",
+        for _ in range(20):
+            started = subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40",
                                       " ".join(_quote(c) for c in full)], capture_output=True)
             if started.returncode == 0:
                 return
             time.sleep(0.05)
         raise AssertionError(f"tmux would not start: {started.stderr.decode()}")
 
+    @property
+    def tmux(self) -> list[str]:
+        return [TMUX, "-L", self.name]
+
     def screen(self) -> str:
-        out = subprocess.run([TMUX, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        out = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
         return out.stdout
 
     def wait_for(self, text: str, timeout: float = 20) -> str:
@@ -44,18 +52,18 @@ class Terminal:
         raise AssertionError(f"{text!r} never appeared on screen:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:
-        subprocess.run([TMUX, "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def pid(self) -> int:
-        out = subprocess.run([TMUX, "display-message", "-p", "-t", self.name, "#{pane_pid}"],
+        out = subprocess.run([*self.tmux, "display-message", "-p", "-t", self.name, "#{pane_pid}"],
                              capture_output=True, text=True, check=True)
         return int(out.stdout.strip())
 
     def alive(self) -> bool:
-        return subprocess.run([TMUX, "has-session", "-t", self.name], capture_output=True).returncode == 0
+        return subprocess.run([*self.tmux, "has-session", "-t", self.name], capture_output=True).returncode == 0
 
     def close(self) -> None:
-        subprocess.run([TMUX, "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 def _quote(text: str) -> str:

@@ -20,6 +20,37 @@ def open_database(path: Path | str, *, create: bool = True) -> sqlite3.Connectio
     return store.connect(path, create=create)
 
 
+def check_in_background(conn: sqlite3.Connection) -> None:
+    """The whole-file check and the day's backup, made before the first write (store.ready_to_write)
+    through a connection of their own, for a caller that runs them beside its own reads."""
+    store.ready_to_write(conn, aside=True)
+
+
+@dataclass
+class CheckResult:
+    problems: list[str]   # one sentence each; none when all is well
+    answers: int          # how many answers the tallies were recounted from
+    repaired: bool = False
+
+
+def check_inspection(conn: sqlite3.Connection, *, repair: bool = False) -> CheckResult:
+    """SQLite's full integrity check, and the kept tallies and progress counts against a recount
+    from the answers. With `repair`, counts found wrong are rebuilt from the answers (one
+    transaction) and checked again; damage to the file itself is left to `hmip restore`."""
+    from ..store import tally
+
+    framework = inspection_framework(conn)
+    verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    damaged = [] if verdict == "ok" else [f"SQLite's integrity check: {verdict}"]
+    answers = conn.execute("SELECT count(*) FROM answer").fetchone()[0]
+    wrong = tally.differences(conn, framework)
+    if repair and wrong and not damaged:
+        with store.transaction(conn):
+            tally.rebuild(conn, framework)
+        return CheckResult(tally.differences(conn, framework), answers, repaired=True)
+    return CheckResult(damaged + wrong, answers)
+
+
 def inspection_framework(conn: sqlite3.Connection) -> Framework:
     return store.require_inspection(conn).framework()
 

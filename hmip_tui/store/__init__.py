@@ -5,13 +5,13 @@ from .cases import (CaseFile, CaseWithAnswers, add_case, all_cases, case_count, 
                     cases_with_answered,
                     get_case, set_resume_at, set_status, update_profile)
 from .counts import option_counts, overall_tallies, tallies
-from .database import connect, transaction
+from .database import connect, ready_to_write, transaction
 from .inspections import Inspection, create_inspection, get_inspection, require_inspection
 from .judgements import judgements, record_judgement
 
 __all__ = [
     "Answer", "case_refs", "CaseFile", "CaseWithAnswers", "cases_with_answered", "Inspection", "add_case",
-    "all_cases", "answers_for_case", "case_count", "clear_answer", "connect", "create_inspection",
+    "all_cases", "answers_for_case", "case_count", "clear_answer", "connect", "create_inspection", "ready_to_write",
     "get_case", "get_inspection", "judgements", "option_counts",
     "overall_tallies", "record_answer", "record_judgement", "record_note",
     "require_inspection", "set_resume_at", "set_status", "tallies", "transaction",

@@ -347,6 +347,23 @@ def rate(obj: Context, as_json):
         print_ratings(ratings, obj.framework())
 
 
+@cli.command()
+@click.option("--repair", is_flag=True, help="Rebuild counts found wrong from the answers.")
+@pass_ctx
+def check(obj: Context, repair):
+    """Check the database whole: SQLite's integrity check, and the kept tallies against a recount."""
+    from .services import check_inspection
+
+    result = check_inspection(obj.conn, repair=repair)
+    if result.problems:
+        for problem in result.problems:
+            say(f"problem: {problem}")
+        fix = "" if repair else " (hmip check --repair rebuilds counts from the answers)"
+        raise HmipError(f"{obj.db}: {len(result.problems)} problem(s) found{fix}")
+    done = "rebuilt from, and now equal to," if result.repaired else "equal to"
+    say(f"{obj.db}: sound; its tallies are {done} a recount of its {result.answers} answers")
+
+
 @cli.group()
 def export():
     """Exports for readers: the data workbook, and a long CSV for analysts."""

@@ -13,9 +13,9 @@ in Python: `applicable` lists, per rating facet, the questions that apply, writt
 framework; the triggers use it to keep each case's count of answered questions that apply
 (`case_file.answered`) for the home screen.
 
-The facets' field lists are the *spec*, stored in `derived`; a framework whose fields differ from
-the stored spec (a framework file edited in place) is counted from the answers until the next
-write rebuilds the tallies (`ensure`).
+The facets' field lists are the *spec*, stored in `derived`. Opening a database whose spec is not
+the installed framework's (an upgrade changed which fields applicability reads) rebuilds them
+(`stale`, `ensure`); until then, counts are made from the answers, never from stale tallies.
 """
 
 from __future__ import annotations
@@ -230,6 +230,13 @@ def rebuild(conn: sqlite3.Connection, framework=None) -> bool:
 def in_step(conn: sqlite3.Connection, framework) -> bool:
     """Whether the stored tallies were built under this framework's spec."""
     return stored_spec(conn) == spec_of(framework)
+
+
+def stale(conn: sqlite3.Connection) -> bool:
+    """Whether the tallies were built under fields other than the installed framework's (an
+    hmip upgrade that changed which fields a question's applicability reads)."""
+    framework = _framework(conn)
+    return framework is not None and not in_step(conn, framework)
 
 
 def ensure(conn: sqlite3.Connection, framework=None) -> bool:

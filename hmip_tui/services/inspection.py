@@ -117,32 +117,26 @@ class CaseProgress:
 
 def case_progress(conn: sqlite3.Connection, framework: Framework,
                   reader: str | None = None) -> list[CaseProgress]:
-    """Every case with answered-of-required counts, counting only questions that apply.
+    """Every case with answered-of-required counts, counting only questions that apply: read from
+    the counts kept with the answers, so the home screen never reads the answers themselves.
 
     A limited-access case the reader is not assigned to shows its reference and nothing else.
     """
     from ..store.access import is_restricted, refs_open_to
 
     open_to_reader = refs_open_to(conn, reader) if reader else set()
-    fields = framework.applicability_fields()
-    required_for: dict[tuple, frozenset[str]] = {}
     sentence = framework.profile_field("sentence_type")
     rosh = framework.profile_field("rosh")
     out = []
-    for case in store.cases_with_answered(conn):
+    for case in store.cases_with_progress(conn):
         if is_restricted(case.profile) and case.ref not in open_to_reader:
             out.append(CaseProgress(case.ref, None, "", "", "not_started", 0, 0, True, hidden=True))
             continue
-        key = tuple(case.profile.get(f) for f in fields)
-        if key not in required_for:
-            required_for[key] = frozenset(q.id for q in framework.questions.values()
-                                          if q.applies_to(case.profile))
-        required = required_for[key]
         out.append(CaseProgress(
             case.ref, case.inspector,
             sentence.label_of(case.profile.get("sentence_type")) if sentence else "",
             rosh.label_of(case.profile.get("rosh")) if rosh else "",
-            case.status, len(case.answered & required), len(required),
+            case.status, case.answered, case.required,
             case.profile.get("limited_access") == "yes",
         ))
     return out

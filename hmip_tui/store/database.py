@@ -64,7 +64,7 @@ def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
     return version
 
 
-def ready_to_write(conn: sqlite3.Connection, *, aside: bool = False) -> None:
+def ready_to_write(conn: sqlite3.Connection, *, aside: bool = False, daily: bool = True) -> None:
     """What is made sure of once a connection, before it first writes: the file passes
     `PRAGMA quick_check` (a damaged file is never written to), and the day's backup exists.
 
@@ -72,7 +72,8 @@ def ready_to_write(conn: sqlite3.Connection, *, aside: bool = False) -> None:
     waits for them, and the app runs them in the background after its first screen (`aside`:
     through a connection of their own, so the screen's reads do not queue behind them). A reader
     meeting damage is told so by SQLite itself (failures.py says it as "damaged"). Safe from two
-    threads: a first write made meanwhile waits for the background's verdict.
+    threads: a first write made meanwhile waits for the background's verdict. `daily=False`:
+    the caller makes a backup of its own first (a migration), which stands for the day's.
     """
     if not isinstance(conn, Connection):
         return
@@ -83,14 +84,14 @@ def ready_to_write(conn: sqlite3.Connection, *, aside: bool = False) -> None:
         reader = (sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True,
                                   isolation_level=None, timeout=BUSY_TIMEOUT_S) if aside else conn)
         try:
-            _check_whole(reader, path)
+            _check_whole(reader, path, daily)
         finally:
             if aside:
                 reader.close()
         conn.sound = True
 
 
-def _check_whole(conn: sqlite3.Connection, path: Path) -> None:
+def _check_whole(conn: sqlite3.Connection, path: Path, daily: bool) -> None:
     try:
         verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -101,7 +102,7 @@ def _check_whole(conn: sqlite3.Connection, path: Path) -> None:
     if verdict != "ok":
         raise HmipError(f"{path}: the database is damaged ({verdict}); it was not written to. "
                         + restore_hint(path))
-    if not backed_up_today(path) and conn.execute(
+    if daily and not backed_up_today(path) and conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'inspection'").fetchone() \
             and conn.execute("SELECT 1 FROM inspection").fetchone():
         make_backup(conn, path, "daily")
@@ -192,7 +193,7 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
         # would otherwise be read back from the OS again and again within one transaction.
         conn.execute("PRAGMA cache_size=-32768")
         if version < SCHEMA_VERSION:
-            ready_to_write(conn)
+            ready_to_write(conn, daily=False)
             if version > 0:
                 make_backup(conn, path, f"before-migration-{version}-to-{SCHEMA_VERSION}")
             _migrate(conn, version)

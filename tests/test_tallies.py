@@ -125,3 +125,21 @@ def test_tallies_built_under_other_fields_are_rebuilt_on_open(report_db):
     assert tally.in_step(conn, framework)
     conn.close()
     assert_in_step(report_db)
+
+
+def test_a_large_merge_counted_afresh_gives_the_same_tallies(report_db, report_bundle_file, tmp_path, monkeypatch):
+    """A merge bringing many answers at once sets the per-answer triggers aside and recounts;
+    the result is the same, and the triggers are back as made."""
+    from hmip_tui.services import import_bundles
+    from hmip_tui.store.migrations import protections_missing
+
+    monkeypatch.setattr(tally, "BULK_AT", 100)  # the report's 41 cases are a small inspection
+    joined = tmp_path / "joined.sqlite"
+    conn = open_database(joined)
+    import_bundles(conn, [report_bundle_file], "LF")
+    assert not protections_missing(conn)
+    conn.close()
+    assert_in_step(joined)
+    raw = sqlite3.connect(joined)
+    assert raw.execute("SELECT count(*) FROM answer").fetchone()[0] >= 800  # the bulk path was taken
+    raw.close()

@@ -382,14 +382,15 @@ def _apply_answer(conn, regs, state, fresh=None, **_) -> None:
                                       chunk).fetchall())
         for u in upserts:
             u[3] = notes.get(u[3]) if u[3] else None
-    conn.executemany(
-        "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
-        "answered_by, answered_at, entry, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, "
-        "question) DO UPDATE SET value = excluded.value, note = excluded.note, note_hash = excluded.note_hash, "
-        "answered_by = excluded.answered_by, answered_at = excluded.answered_at, entry = excluded.entry, "
-        "flags = excluded.flags", upserts)
-    if deletes:
-        conn.executemany("DELETE FROM answer WHERE case_id = ? AND question = ?", deletes)
+    with tallies.bulk(conn, len(upserts) + len(deletes)):
+        conn.executemany(
+            "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
+            "answered_by, answered_at, entry, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(case_id, question) DO UPDATE SET value = excluded.value, note = excluded.note, note_hash = "
+            "excluded.note_hash, answered_by = excluded.answered_by, answered_at = excluded.answered_at, "
+            "entry = excluded.entry, flags = excluded.flags", upserts)
+        if deletes:
+            conn.executemany("DELETE FROM answer WHERE case_id = ? AND question = ?", deletes)
     # A case nobody has marked is in progress once anything is answered; with its answers all
     # taken back, it is not started again (a case marked complete or in progress stays so).
     # Only a question answered for the first time can start a case.

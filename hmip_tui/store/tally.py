@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 
 from ..errors import HmipError
 
@@ -186,6 +187,30 @@ def _framework(conn: sqlite3.Connection):
 
 
 # --- building, checking ----------------------------------------------------------------------
+
+
+_PER_ANSWER = ("answer_counted", "answer_uncounted", "answer_recounted")
+BULK_AT = 5000  # fewer answer rows than this are always counted row by row
+
+
+@contextmanager
+def bulk(conn: sqlite3.Connection, changes: int):
+    """Around writing `changes` answer rows at once (a merge): when they are many beside what is
+    held, counting them afresh afterwards (one GROUP BY) costs less than keeping count row by
+    row, so the per-answer triggers are set aside meanwhile, in the caller's transaction (a
+    failure rolls their removal back with everything else)."""
+    held = conn.execute("SELECT coalesce(sum(answered), 0) FROM case_file").fetchone()[0] \
+        if changes >= BULK_AT else 0
+    if changes < BULK_AT or changes * 8 < held or stored_spec(conn) is None or _framework(conn) is None:
+        yield
+        return
+    for name in _PER_ANSWER:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    yield
+    for sql in TRIGGERS:
+        if sql.split()[2] in _PER_ANSWER:
+            conn.execute(sql)
+    rebuild(conn)
 
 
 def rebuild(conn: sqlite3.Connection, framework=None) -> bool:

@@ -337,13 +337,14 @@ def bundle_import(obj: Context, files):
 @pass_ctx
 def rate(obj: Context, as_json):
     """Print the ratings page: key-question percentages, ratings, score and overall rating."""
-    from .report_table import print_ratings
     from .services import current_ratings
 
     ratings = current_ratings(obj.conn)
     if as_json:
         click.echo(json.dumps(ratings.as_json(), indent=2))
     else:
+        from .report_table import print_ratings  # rich: only for the table
+
         print_ratings(ratings, obj.framework())
 
 

@@ -80,15 +80,21 @@ def create_demo(conn: sqlite3.Connection, framework: Framework, cases: int = 60,
     """Fill an empty database with the demo inspection, `lead` its lead and the reader of a third
     of its cases; returns the number of cases."""
     from ..demo import demo_bundle
-    from ..exchange.bundle_v1 import entries_from_v1, parse_bundle
-    from ..store import team
-    from ..store.merge import Received, merge
 
     if store.get_inspection(conn) is not None:
         held = store.get_inspection(conn)
         raise HmipError(f"this database already holds the inspection of {held.pdu}; "
                         "give the demo its own file with --db")
-    data = demo_bundle(framework, cases, lead=lead)
+    return found_from_v1(conn, framework, demo_bundle(framework, cases, lead=lead), lead)
+
+
+def found_from_v1(conn: sqlite3.Connection, framework: Framework, data: dict, lead: str) -> int:
+    """Fill an empty database from an unsigned (hmip-bundle/1) bundle made in this process (the
+    demo, the benchmarks' inspections), `lead` its lead; returns the number of cases."""
+    from ..exchange.bundle_v1 import entries_from_v1, parse_bundle
+    from ..store import team
+    from ..store.merge import Received, merge
+
     bundle = parse_bundle(data, Path("<demo>"))
     entries, texts = entries_from_v1(bundle, data["created"])
     with store.transaction(conn):

@@ -115,6 +115,11 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
     them (the About sheet says so); a limited-access case the reader may not open shows its
     reference and nothing of what it says, though the figures count it.
     """
+    with store.streaming(conn):
+        return _write(conn, out, progress, include_restricted_notes, reader)
+
+
+def _write(conn, out: Path, progress, include_restricted_notes: bool, reader: str | None) -> dict:
     from ..store.access import closed_to, restricted_refs
 
     import xlsxwriter
@@ -137,7 +142,7 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
         if progress and (done % 500 == 0 or done == total):
             progress(done, total)
 
-    with atomic_output(Path(out)) as tmp, store.streaming(conn):
+    with atomic_output(Path(out)) as tmp:
         # tmpdir: XlsxWriter's own temporary files (every note, in constant-memory mode) stay in
         # the export's private scratch folder, not the shared temporary folder.
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,

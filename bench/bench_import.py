@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", type=Path, default=None)
     args = parser.parse_args()
-    hmip = shutil.which("hmip")
+    hmip = shutil.which("hmip") or sys.exit("hmip is not on PATH: activate the virtualenv it is installed in")
     with scratch() as d:
         lead_db = args.db or d / "lead.sqlite"
         # The lead's signing key lives beside a reused database, so a later run signs with it.

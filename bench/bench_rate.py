@@ -13,6 +13,7 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def main() -> None:
     parser.add_argument("--small-db", type=Path, default=None)
     parser.add_argument("--large-db", type=Path, default=None)
     args = parser.parse_args()
-    hmip = shutil.which("hmip")
+    hmip = shutil.which("hmip") or sys.exit("hmip is not on PATH: activate the virtualenv it is installed in")
     with scratch() as d:
         small = args.small_db or d / "small.sqlite"
         large = args.large_db or d / "large.sqlite"

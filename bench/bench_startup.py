@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--db", type=Path, default=None)
     args = parser.parse_args()
-    hmip = shutil.which("hmip")
+    hmip = shutil.which("hmip") or sys.exit("hmip is not on PATH: activate the virtualenv it is installed in")
     with scratch() as d:
         db = args.db or d / "hmip.sqlite"
         conn = open_database(db)

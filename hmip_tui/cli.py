@@ -359,8 +359,13 @@ def check(obj: Context, repair):
     if result.problems:
         for problem in result.problems:
             say(f"problem: {problem}")
-        fix = "" if repair else " (hmip check --repair rebuilds counts from the answers)"
-        raise HmipError(f"{obj.db}: {len(result.problems)} problem(s) found{fix}")
+        n = len(result.problems)
+        history = any("unlike their history" in p or "its history" in p or "has no history" in p
+                      for p in result.problems)
+        fix = ("; answers unlike their history mean the file was edited behind hmip's back: restore "
+               "a backup (hmip restore)" if history else
+               "" if repair else "; hmip check --repair rebuilds the counts from the answers")
+        raise HmipError(f"{obj.db}: {n} problem{'' if n == 1 else 's'} found{fix}")
     done = "rebuilt from, and now equal to," if result.repaired else "equal to"
     say(f"{obj.db}: sound; its tallies are {done} a recount of its {result.answers} answers")
 

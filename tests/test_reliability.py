@@ -229,3 +229,26 @@ async def test_a_damaged_file_stops_the_app_before_anything_is_written(report_db
     conn.close()
     assert "the database is damaged" in fatal_sentence(app.fatal_error, report_db)
     assert report_db.read_bytes() == before
+
+
+def test_an_export_never_publishes_from_a_damaged_file(report_db, tmp_path):
+    """Damage in the kept counts' pages, which a read may not notice: an export checks the
+    whole file first, and refuses in one sentence."""
+    run_hmip("backup", db=report_db, check=True)
+    conn = sqlite3.connect(report_db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (page,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'tally'").fetchone()
+    conn.close()
+    data = bytearray(report_db.read_bytes())
+    start = page * page_size - 1500  # the page's cells, written from its end
+    data[start:start + 1500] = random.Random(7).randbytes(1500)
+    report_db.write_bytes(bytes(data))
+    before = report_db.read_bytes()
+    for export in (["export", "workbook"], ["export", "csv"], ["bundle", "export"]):
+        out = tmp_path / f"out-{export[0]}-{export[1]}"
+        result = run_hmip(*export, "--out", str(out), db=report_db)
+        assert result.returncode == 1, export
+        assert "the database is damaged" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert len(result.stderr) < 600 and not out.exists()
+    assert report_db.read_bytes() == before

@@ -104,12 +104,17 @@ def test_check_finds_a_count_changed_behind_hmips_back_and_repair_rebuilds_it(re
 
 
 def test_a_lost_tally_trigger_is_given_back_and_the_counts_rebuilt(report_db):
-    raw = sqlite3.connect(report_db)
-    raw.execute("DROP TRIGGER answer_recounted")
-    raw.execute("UPDATE answer SET value = 'no' WHERE value = 'yes' AND question = '2.2.1'")  # counts now stale
-    raw.commit()
-    raw.close()
-    assert_in_step(report_db)  # the next open restores the trigger and rebuilds what it missed
+    conn = open_database(report_db)
+    framework = load_framework()
+    conn.execute("DROP TRIGGER answer_recounted")  # lost while the file is in use
+    question, value = conn.execute(
+        "SELECT a.question, a.value FROM answer a JOIN case_file c ON c.id = a.case_id WHERE c.ref = 'HF0001' "
+        "AND a.value IN ('yes', 'no') ORDER BY a.question").fetchone()
+    record_answer(conn, framework, "HF0001", question, "no" if value == "yes" else "yes",
+                  answered_by="LF", reason="Read again.")
+    assert tally.differences(conn, framework)  # the change went uncounted
+    conn.close()
+    assert_in_step(report_db)  # the next open gives the trigger back and rebuilds what it missed
 
 
 def test_tallies_built_under_other_fields_are_rebuilt_on_open(report_db):
@@ -143,3 +148,47 @@ def test_a_large_merge_counted_afresh_gives_the_same_tallies(report_db, report_b
     raw = sqlite3.connect(joined)
     assert raw.execute("SELECT count(*) FROM answer").fetchone()[0] >= 800  # the bulk path was taken
     raw.close()
+
+
+def test_an_answer_that_stops_applying_is_marked_so_a_recount_from_the_exports_agrees(report_db, tmp_path):
+    """A profile correction can make a question stop applying to a case: its answer stays stored,
+    never counted, and the answers CSV and the workbook say so (counts_as does_not_apply)."""
+    import csv
+
+    import openpyxl
+
+    conn = open_database(report_db)
+    framework = load_framework()
+    ref = next(r for (r,) in conn.execute(
+        "SELECT c.ref FROM case_file c JOIN answer a ON a.case_id = c.id WHERE a.question = '2.1.1' "
+        "AND json_extract(c.profile, '$.pre_sentence_report') = 'yes' ORDER BY c.ref"))
+    profile = dict(store.get_case(conn, ref).profile)
+    profile["pre_sentence_report"] = "no"  # court work no longer applies
+    update_profile(conn, framework, ref, profile, by="LF", reason="No report was prepared after all.")
+    conn.close()
+    rated = json.loads(run_hmip("rate", "--json", db=report_db, check=True).stdout)
+    figures = {k["id"]: k for s in rated["standards"] for k in s.get("key_questions", ())}
+    out = tmp_path / "answers.csv"
+    run_hmip("export", "csv", "--include-restricted-notes", "--out", str(out), db=report_db, check=True)
+    rows = [r for r in csv.DictReader(out.open(encoding="utf-8")) if r["question"] == "2.1.1"]
+    assert [r["counts_as"] for r in rows if r["case_ref"] == ref] == ["does_not_apply"]
+    assert sum(r["counts_as"] == "yes" for r in rows) == figures["2.1.1"]["yes"]
+    assert sum(r["counts_as"] == "no" for r in rows) == figures["2.1.1"]["no"]
+    book = tmp_path / "book.xlsx"
+    run_hmip("export", "workbook", "--out", str(book), db=report_db, check=True)
+    sheet = openpyxl.load_workbook(book, read_only=True)["Answers"]
+    marked = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == ref and r[1] == "2.1.1"]
+    assert [r[4] for r in marked] == ["does_not_apply"]
+
+
+def test_check_finds_an_answer_edited_behind_hmips_back(report_db):
+    """The triggers follow any edit of the answers, so the counts agree with an edited row:
+    check compares the answers with the history they derive from."""
+    raw = sqlite3.connect(report_db)
+    raw.execute("UPDATE answer SET value = 'yes' WHERE question = '2.3.3' AND value = 'no'")
+    raw.commit()
+    raw.close()
+    found = run_hmip("check", db=report_db)
+    assert found.returncode == 1
+    assert "2.3.3: the answer says yes, its history no" in found.stdout
+    assert "restore a backup" in found.stderr

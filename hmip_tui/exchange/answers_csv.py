@@ -63,8 +63,11 @@ def write_answers_csv(conn: sqlite3.Connection, out: Path, *, include_restricted
                         continue
                     value, note = answers[q.id]
                     option = q.type.option(value)
-                    row = [*base, q.standard_id, q.id, q.kind, value,
-                           option.counts_as if option else "",
+                    # An answer kept for a question that no longer applies (the profile changed
+                    # since) is stored, never counted: say so, or a recount from here goes wrong.
+                    counts = (option.counts_as if option else "") if q.applies_to(case["profile"]) \
+                        else "does_not_apply"
+                    row = [*base, q.standard_id, q.id, q.kind, value, counts,
                            "" if withhold else note or "", "yes" if withhold else "no",
                            framework.id, framework.version]
                     writer.writerow([neutralised(cell) for cell in row])

@@ -390,13 +390,15 @@ def _cases(wb, f, conn, framework: Framework, tick, closed: set[str]) -> int:
 
 
 WITHHELD = "(withheld: limited access case)"
+# An answer kept for a question that no longer applies to its case (its profile changed since).
+NOT_COUNTED = "does_not_apply"
 
 
 def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str], closed: set[str]) -> int:
     ws = _sheet(wb, "Answers", ["Case", "Question", "Value", "Answer", "Counts as", "Evidence note",
                                 "Answered by", "Answered at"], [12, 10, 14, 26, 10, 70, 12, 26], f, long=True)
     row, cells = 1, 0
-    for ref, qid, value, note, by, at in answer_rows(conn):
+    for ref, qid, value, note, by, at, applies in answer_rows(conn):
         q = framework.questions.get(qid)
         option = q.type.option(value) if q else None
         if ref in closed:
@@ -406,7 +408,7 @@ def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str], closed
             if ref in withheld and note:
                 note = WITHHELD
             ws.write_row(row, 0, [ref, qid, value, option.label if option else "",
-                                  option.counts_as if option else "",
+                                  NOT_COUNTED if not applies else option.counts_as if option else "",
                                   fit_cell(note or "", "the answers CSV (hmip export csv)"), by or "", at])
         row += 1
         cells += 8

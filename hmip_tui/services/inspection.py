@@ -38,17 +38,19 @@ def check_inspection(conn: sqlite3.Connection, *, repair: bool = False) -> Check
     from the answers. With `repair`, counts found wrong are rebuilt from the answers (one
     transaction) and checked again; damage to the file itself is left to `hmip restore`."""
     from ..store import tally
+    from ..store.registers import answers_unlike_history
 
     framework = inspection_framework(conn)
     verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
     damaged = [] if verdict == "ok" else [f"SQLite's integrity check: {verdict}"]
     answers = conn.execute("SELECT count(*) FROM answer").fetchone()[0]
+    unlike = answers_unlike_history(conn)  # not repaired here: a file edited behind hmip's back
     wrong = tally.differences(conn, framework)
     if repair and wrong and not damaged:
         with store.transaction(conn):
             tally.rebuild(conn, framework)
-        return CheckResult(tally.differences(conn, framework), answers, repaired=True)
-    return CheckResult(damaged + wrong, answers)
+        return CheckResult(unlike + tally.differences(conn, framework), answers, repaired=True)
+    return CheckResult(damaged + unlike + wrong, answers)
 
 
 def inspection_framework(conn: sqlite3.Connection) -> Framework:

@@ -16,10 +16,19 @@ from ..store.database import check_database_path, remove_new_database, transacti
 __all__ = ["check_database_path", "check_output_path", "remove_new_database"]
 
 
+def _checked_before_publishing(conn: sqlite3.Connection) -> None:
+    """What leaves the laptop is read from a file checked whole (as before a write): a damaged
+    page must not become a published figure. An export reads the whole file anyway."""
+    from ..store import ready_to_write
+
+    ready_to_write(conn)
+
+
 def export_bundle(conn: sqlite3.Connection, out: Path, by: str, *, include_restricted_notes: bool = False,
                   passphrase: str | None = None, full: bool | None = None) -> dict:
     from ..exchange.bundle import export_bundle as write
 
+    _checked_before_publishing(conn)
     return write(conn, out, exporter=by, include_restricted_notes=include_restricted_notes,
                  passphrase=passphrase, full=full)
 
@@ -50,6 +59,7 @@ def export_workbook(conn: sqlite3.Connection, out: Path, by: str, *, include_res
                     progress=None) -> dict:
     from ..exchange.workbook import write_workbook
 
+    _checked_before_publishing(conn)
     include = _publishable_notes(conn, by, include_restricted_notes, f"workbook {Path(out).name}")
     return write_workbook(conn, out, progress=progress, include_restricted_notes=include, reader=by)
 
@@ -58,6 +68,7 @@ def export_answers_csv(conn: sqlite3.Connection, out: Path, by: str, *,
                        include_restricted_notes: bool = False) -> int:
     from ..exchange.answers_csv import write_answers_csv
 
+    _checked_before_publishing(conn)
     include = _publishable_notes(conn, by, include_restricted_notes, f"answers CSV {Path(out).name}")
     return write_answers_csv(conn, out, include_restricted_notes=include, reader=by)
 

@@ -100,7 +100,8 @@ def _check_whole(conn: sqlite3.Connection, path: Path, daily: bool) -> None:
             raise HmipError(sentence) from None
         verdict = str(exc)
     if verdict != "ok":
-        raise HmipError(f"{path}: the database is damaged ({verdict}); it was not written to. "
+        detail = verdict if len(verdict) <= 100 else verdict[:100].rsplit(" ", 1)[0] + " …"
+        raise HmipError(f"{path}: the database is damaged ({detail}); it was not written to. "
                         + restore_hint(path))
     if daily and not backed_up_today(path) and conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'inspection'").fetchone() \

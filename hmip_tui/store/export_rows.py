@@ -30,9 +30,12 @@ def cases_with_answers(conn: sqlite3.Connection) -> Iterator[tuple[dict, dict[st
 
 
 def answer_rows(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """(case ref, question, value, note, answered_by, answered_at), by case then question."""
+    """(case ref, question, value, note, answered_by, answered_at, applies), by case then
+    question; `applies` is 0 for an answer kept for a question that no longer applies to the
+    case (its profile changed): stored, never counted."""
     return conn.execute(
-        "SELECT c.ref, a.question, a.value, a.note, a.answered_by, a.answered_at "
+        "SELECT c.ref, a.question, a.value, a.note, a.answered_by, a.answered_at, "
+        "EXISTS (SELECT 1 FROM applicable p WHERE p.facet = c.rate_facet AND p.question = a.question) "
         "FROM answer a JOIN case_file c ON c.id = a.case_id ORDER BY c.ref, a.question")
 
 

@@ -596,3 +596,26 @@ def restore_team(conn: sqlite3.Connection) -> bool:
     conn.execute("DELETE FROM inspector")
     conn.executemany("INSERT INTO inspector (code, role) VALUES (?, ?)", said.items())
     return True
+
+
+def answers_unlike_history(conn: sqlite3.Connection) -> list[str]:
+    """Answers whose current row says other than the history it derives from (a file edited
+    behind hmip's back): none, always, otherwise. One sentence for the first, with a count."""
+    wrong: list[str] = []
+    rows = conn.execute("SELECT c.ref, a.question, a.value, a.entry FROM answer a "
+                        "JOIN case_file c ON c.id = a.case_id ORDER BY c.ref, a.question").fetchall()
+    named = [r for r in rows if r[3] is not None]
+    for i in range(0, len(named), 900):
+        chunk = named[i:i + 900]
+        held = dict(conn.execute(f"SELECT id, value FROM entry WHERE k IN ({','.join('?' * len(chunk))})",
+                                 [history.id_key(r[3]) for r in chunk]))
+        wrong += [f"case {ref} {q}: the answer says {value}, its history {held.get(e, 'nothing')}"
+                  for ref, q, value, e in chunk if held.get(e) != value]
+    # An answer in conflict names no single entry: its heads must still exist.
+    for ref, q, value, _ in (r for r in rows if r[3] is None):
+        if conn.execute("SELECT 1 FROM head WHERE kind = 'answer' AND case_ref = ? AND field = ? LIMIT 1",
+                        (ref, q)).fetchone() is None:
+            wrong.append(f"case {ref} {q}: the answer {value} has no history")
+    if len(wrong) > 1:
+        return [f"{wrong[0]} (and {len(wrong) - 1} more answers unlike their history)"]
+    return wrong

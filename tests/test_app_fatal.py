@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import time
 
 from conftest import HMIP, run_hmip
 from mounts import fill, small_filesystem
-from test_terminal import TMUX, Terminal
+from test_terminal import Terminal
 
 NOTE = "PRIVATE-EVIDENCE: the person on probation disclosed a relapse at the home visit"
 
@@ -34,12 +33,11 @@ def test_a_full_disk_stops_the_app_with_one_sentence_and_no_evidence_on_screen(t
             term.keys("k")
             term.keys("e")
             term.wait_for("What in the case file supports")
-            subprocess.run([TMUX, "send-keys", "-t", term.name, "-l", NOTE], check=True)
+            term.type(NOTE)
             term.keys("Enter")
             screen = term.wait_for("exit status", timeout=30)
             time.sleep(0.2)
-            everything = subprocess.run([TMUX, "capture-pane", "-p", "-S", "-", "-t", term.name],
-                                        capture_output=True, text=True).stdout
+            everything = term.scrollback()
         finally:
             term.close()
         assert "exit status 1" in screen

@@ -18,20 +18,24 @@ TMUX = shutil.which("tmux")  # required: .ci/run installs it with apt-get where 
 
 
 class Terminal:
-    def __init__(self, command: list[str], env: dict[str, str]):
+    """An app in a tmux session on a tmux server of its own (`-L`): the server starts with this
+    test's environment (its data folder and keys), whatever tmux server the user already runs."""
+
+    def __init__(self, command: list[str], env: dict[str, str], size: tuple[int, int] = (120, 40)):
         self.name = f"hmip-test-{uuid.uuid4().hex[:8]}"
         assert TMUX, "tmux is required for this test: apt-get install tmux"
+        self.tmux = [TMUX, "-L", self.name]
         full = ["env", *(f"{k}={v}" for k, v in env.items()), *command]
         for _ in range(20):  # a tmux server exiting with its last session refuses new ones briefly
-            started = subprocess.run([TMUX, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40",
-                                      " ".join(_quote(c) for c in full)], capture_output=True)
+            started = subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", str(size[0]),
+                                      "-y", str(size[1]), " ".join(_quote(c) for c in full)], capture_output=True)
             if started.returncode == 0:
                 return
             time.sleep(0.05)
         raise AssertionError(f"tmux would not start: {started.stderr.decode()}")
 
     def screen(self) -> str:
-        out = subprocess.run([TMUX, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        out = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
         return out.stdout
 
     def wait_for(self, text: str, timeout: float = 20) -> str:
@@ -44,18 +48,26 @@ class Terminal:
         raise AssertionError(f"{text!r} never appeared on screen:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:
-        subprocess.run([TMUX, "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
+
+    def type(self, text: str) -> None:
+        """Type `text` literally (no key names)."""
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def scrollback(self) -> str:
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-S", "-", "-t", self.name],
+                              capture_output=True, text=True).stdout
 
     def pid(self) -> int:
-        out = subprocess.run([TMUX, "display-message", "-p", "-t", self.name, "#{pane_pid}"],
+        out = subprocess.run([*self.tmux, "display-message", "-p", "-t", self.name, "#{pane_pid}"],
                              capture_output=True, text=True, check=True)
         return int(out.stdout.strip())
 
     def alive(self) -> bool:
-        return subprocess.run([TMUX, "has-session", "-t", self.name], capture_output=True).returncode == 0
+        return subprocess.run([*self.tmux, "has-session", "-t", self.name], capture_output=True).returncode == 0
 
     def close(self) -> None:
-        subprocess.run([TMUX, "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 def _quote(text: str) -> str:

@@ -52,6 +52,19 @@ def big_bundle(cases: int, seed: int = 7) -> dict:
     return data
 
 
+def answered_inspection(db: Path, cases: int, seed: int = 7) -> None:
+    """A database of `cases` fully answered cases (made as the demo is made), unless `db` exists."""
+    if db.exists():
+        return
+    from hmip_tui.framework import load_framework
+    from hmip_tui.services import open_database
+    from hmip_tui.services.inspection import found_from_v1
+
+    conn = open_database(db)
+    found_from_v1(conn, load_framework(), big_bundle(cases, seed), "LEAD")
+    conn.close()
+
+
 def bare_rows(data: dict) -> tuple[list[tuple], list[tuple]]:
     """The case and answer rows of a bundle, as the bare-sqlite3 baselines insert them."""
     import json

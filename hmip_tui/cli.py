@@ -337,13 +337,14 @@ def bundle_import(obj: Context, files):
 @pass_ctx
 def rate(obj: Context, as_json):
     """Print the ratings page: key-question percentages, ratings, score and overall rating."""
-    from .report_table import print_ratings
     from .services import current_ratings
 
     ratings = current_ratings(obj.conn)
     if as_json:
         click.echo(json.dumps(ratings.as_json(), indent=2))
     else:
+        from .report_table import print_ratings  # rich: only for the table
+
         print_ratings(ratings, obj.framework())
 
 
@@ -380,6 +381,23 @@ def evidence(obj: Context, question, value, as_json):
         say(f"  {c['ref']}  {c['answer']}  ({c['inspector'] or 'no inspector'})")
         note = c["note"] or ("(note withheld or redacted)" if c["note_withheld"] else "(no note)")
         say(f"      {note}")
+
+
+@cli.command()
+@click.option("--repair", is_flag=True, help="Rebuild counts found wrong from the answers.")
+@pass_ctx
+def check(obj: Context, repair):
+    """Check the database whole: SQLite's integrity check, and the kept tallies against a recount."""
+    from .services import check_inspection
+
+    result = check_inspection(obj.conn, repair=repair)
+    if result.problems:
+        for problem in result.problems:
+            say(f"problem: {problem}")
+        fix = "" if repair else " (hmip check --repair rebuilds counts from the answers)"
+        raise HmipError(f"{obj.db}: {len(result.problems)} problem(s) found{fix}")
+    done = "rebuilt from, and now equal to," if result.repaired else "equal to"
+    say(f"{obj.db}: sound; its tallies are {done} a recount of its {result.answers} answers")
 
 
 @cli.group()

@@ -2,7 +2,9 @@
 
 Each gets its own true sentence naming the file: never "the database is damaged" (which sends
 the user to restore a backup over good data) and never a traceback. `explain` returns None for
-what it does not recognise, so a genuine bug still shows itself.
+what it does not recognise, so a genuine bug still shows itself. The one exception is SQLite's
+own verdict that the file's content is wrong (SQLITE_CORRUPT, SQLITE_NOTADB), met while reading a
+file that is only checked whole before its first write (store/database.py): that is damage.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 # SQLite's primary result codes (the low byte of an extended code).
 _PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _FULL, _CANTOPEN, _AUTH = 3, 5, 6, 8, 10, 13, 14, 23
+_CORRUPT, _NOTADB = 11, 26
 
 _FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
@@ -86,6 +89,10 @@ def _explain_sqlite(exc: sqlite3.Error, path: Path | None, outcome: str) -> str 
                 f"({exc}); {outcome}")
     if code in (_PERM, _AUTH):
         return f"{_name(path)}: not allowed to use the file ({exc}); {outcome}"
+    if code in (_CORRUPT, _NOTADB) and path is not None:
+        from .store.backups import restore_hint
+
+        return f"{path}: the database is damaged ({exc}); it was not written to. " + restore_hint(path)
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import time
 
 from conftest import HMIP, run_hmip
@@ -33,11 +34,12 @@ def test_a_full_disk_stops_the_app_with_one_sentence_and_no_evidence_on_screen(t
             term.keys("k")
             term.keys("e")
             term.wait_for("What in the case file supports")
-            term.type(NOTE)
+            subprocess.run([*term.tmux, "send-keys", "-t", term.name, "-l", NOTE], check=True)
             term.keys("Enter")
             screen = term.wait_for("exit status", timeout=30)
             time.sleep(0.2)
-            everything = term.scrollback()
+            everything = subprocess.run([*term.tmux, "capture-pane", "-p", "-S", "-", "-t", term.name],
+                                        capture_output=True, text=True).stdout
         finally:
             term.close()
         assert "exit status 1" in screen

@@ -19,13 +19,14 @@ HEADER = "ref,inspector,sentence_type,sex,rosh,pre_sentence_report\n"
 
 
 def swap_index_pages(db) -> None:
-    """Swap the pages of case_file's two indexes: every page still well formed, so quick_check
+    """Swap the pages of two of case_file's indexes: every page still well formed, so quick_check
     passes, but each index now holds the other's keys, which only integrity_check finds."""
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = conn.execute("PRAGMA page_size").fetchone()[0]
     a, b = [r for (r,) in conn.execute(
-        "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'case_file' AND type = 'index' ORDER BY name")]
+        "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'case_file' AND type = 'index' "
+        "AND name IN ('case_file_inspector', 'sqlite_autoindex_case_file_1') ORDER BY name")]
     conn.close()
     data = bytearray(db.read_bytes())
     first, second = slice((a - 1) * size, a * size), slice((b - 1) * size, b * size)

@@ -114,6 +114,9 @@ def state(path: Path) -> dict:
         "pins": q("SELECT code, key FROM signer"),
         "texts": q("SELECT hash FROM text"),
         "open": q("SELECT kind, case_ref, field FROM conflict WHERE closed_by IS NULL"),
+        # Derived in step with the answers (store/tally.py): one state too, whatever the order.
+        "tallies": q("SELECT facet, question, value, n FROM tally WHERE n != 0"),
+        "progress": q("SELECT ref, rate_facet, split_facet, answered FROM case_file"),
     }
     conn.close()
     return out
@@ -138,6 +141,7 @@ def test_the_week_has_a_fork_a_correction_and_a_judgement_conflict(reference):
     answers = {(r, q): v for r, q, v, *_ in reference["answers"]}
     assert answers[("C1", "2.2.1")] == "no"  # I2's correction moved forward
     assert dict(reference["team"]) == {"LF": "lead", "I2": "inspector", "I3": "inspector"}
+    assert reference["tallies"] and all(n > 0 for *_, n in reference["tallies"])
 
 
 @st.composite

@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from conftest import db_content, run_hmip
 
 from hmip_tui import store
@@ -106,7 +108,11 @@ def test_a_lock_held_too_long_is_said_clearly_not_as_database_is_locked(report_d
 
 
 def test_backups_daily_and_before_imports_readable_by_owner_only(report_db, report_bundle_file, tmp_path):
-    run_hmip("rate", db=report_db, check=True)  # an open on a day with no backup yet
+    for made_today in [p for p in backups_of(report_db) if "daily" in p.name]:
+        made_today.unlink()  # as on the next day
+    run_hmip("rate", db=report_db, check=True)  # reading alone never waits on a copy of the file
+    assert not [p for p in backups_of(report_db) if "daily" in p.name]
+    run_hmip("note", "HF0001", "2.2.1", "Checked.", "--reason", "test", db=report_db, check=True)  # the day's first write
     assert [p for p in backups_of(report_db) if "daily" in p.name]
     sample = tmp_path / "more.csv"
     sample.write_text("ref,sentence_type,sex,rosh,pre_sentence_report\nNEW1,licence,male,low,no\n")
@@ -121,7 +127,9 @@ def test_backups_daily_and_before_imports_readable_by_owner_only(report_db, repo
 
 
 def test_only_the_newest_backups_of_each_kind_are_kept(report_db):
-    run_hmip("rate", db=report_db, check=True)  # the day's first open: a daily backup
+    for made_today in [p for p in backups_of(report_db) if "daily" in p.name]:
+        made_today.unlink()  # as on the next day
+    run_hmip("note", "HF0001", "2.2.1", "Checked.", "--reason", "test", db=report_db, check=True)  # the day's first write: a daily backup
     for _ in range(KEEP + 3):
         run_hmip("backup", db=report_db, check=True)
     kinds = [p.name.rsplit("-", 2)[-2:] for p in backups_of(report_db)]
@@ -142,11 +150,14 @@ def test_a_damaged_database_is_never_written_to_and_says_how_to_restore(report_d
             data[offset] = 0xFF
     report_db.write_bytes(bytes(data))
     before = report_db.read_bytes()
-    result = run_hmip("answer", "HF0001", "2.2.1.a", "yes", "--reason", "test", db=report_db)
-    assert result.returncode == 1
-    assert "the database is damaged" in result.stderr and "it was not written to" in result.stderr
-    assert f"restore {good}" in result.stderr
-    assert report_db.read_bytes() == before
+    # The whole file is checked before the first write, not on open; a reader meeting the
+    # damage is told the same, in one sentence.
+    for command in (["answer", "HF0001", "2.2.1.a", "yes", "--reason", "test"], ["rate"], ["export", "csv"]):
+        result = run_hmip(*command, db=report_db)
+        assert result.returncode == 1, command
+        assert "the database is damaged" in result.stderr and "it was not written to" in result.stderr
+        assert f"restore {good}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert report_db.read_bytes() == before
     restored = run_hmip("restore", str(good), "--yes", db=report_db)
     assert restored.returncode == 0, restored.stderr
     assert run_hmip("rate", "--json", db=report_db).returncode == 0
@@ -172,3 +183,49 @@ def test_database_wal_and_exports_are_readable_by_their_owner_only(report_db, tm
         run_hmip(*args, db=report_db, cwd=tmp_path, check=True)
     files = [f for f in report_db.parent.iterdir() if f.name.startswith("hammersmith-")]
     assert len(files) == 3 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+
+
+def _wreck_a_table_the_first_screen_does_not_read(db) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (page,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'kept_batch'").fetchone()
+    conn.close()
+    data = bytearray(db.read_bytes())
+    data[(page - 1) * page_size:(page - 1) * page_size + 12] = b"\xff" * 12
+    db.write_bytes(bytes(data))
+
+
+async def test_the_app_checks_the_file_beside_its_first_screen_and_backs_it_up(report_db):
+    from hmip_tui.tui.app import HmipApp
+
+    for made_today in [p for p in backups_of(report_db) if "daily" in p.name]:
+        made_today.unlink()  # as on the next day
+    conn = open_database(report_db)
+    assert not conn.sound and not [p for p in backups_of(report_db) if "daily" in p.name]  # not on open
+    app = HmipApp(conn, report_db, "LF")
+    async with app.run_test() as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert conn.sound  # checked after the first screen, beside it
+        assert [p for p in backups_of(report_db) if "daily" in p.name]
+    conn.close()
+
+
+async def test_a_damaged_file_stops_the_app_before_anything_is_written(report_db):
+    from hmip_tui.errors import HmipError
+    from hmip_tui.tui import fatal_sentence
+    from hmip_tui.tui.app import HmipApp
+
+    run_hmip("backup", db=report_db, check=True)
+    _wreck_a_table_the_first_screen_does_not_read(report_db)
+    before = report_db.read_bytes()
+    conn = open_database(report_db)  # opening does not read the whole file: it opens
+    app = HmipApp(conn, report_db, "LF")
+    with pytest.raises(Exception):
+        async with app.run_test() as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+    conn.close()
+    assert "the database is damaged" in fatal_sentence(app.fatal_error, report_db)
+    assert report_db.read_bytes() == before

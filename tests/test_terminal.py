@@ -18,21 +18,25 @@ TMUX = shutil.which("tmux")  # required: .ci/run installs it with apt-get where 
 
 
 class Terminal:
-    """An app in a tmux session on a tmux server of its own (`-L`): the server starts with this
-    test's environment (its data folder and keys), whatever tmux server the user already runs."""
-
-    def __init__(self, command: list[str], env: dict[str, str], size: tuple[int, int] = (120, 40)):
+    def __init__(self, command: list[str], env: dict[str, str]):
         self.name = f"hmip-test-{uuid.uuid4().hex[:8]}"
         assert TMUX, "tmux is required for this test: apt-get install tmux"
-        self.tmux = [TMUX, "-L", self.name]
+        # A session takes its environment from its tmux server, and a server already running on
+        # this machine (another test run, a person's own tmux) has another data folder: so each
+        # terminal gets a server of its own, and the test's data folder is passed explicitly.
+        env = {"XDG_DATA_HOME": os.environ["XDG_DATA_HOME"], **env}
         full = ["env", *(f"{k}={v}" for k, v in env.items()), *command]
-        for _ in range(20):  # a tmux server exiting with its last session refuses new ones briefly
-            started = subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", str(size[0]),
-                                      "-y", str(size[1]), " ".join(_quote(c) for c in full)], capture_output=True)
+        for _ in range(20):
+            started = subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40",
+                                      " ".join(_quote(c) for c in full)], capture_output=True)
             if started.returncode == 0:
                 return
             time.sleep(0.05)
         raise AssertionError(f"tmux would not start: {started.stderr.decode()}")
+
+    @property
+    def tmux(self) -> list[str]:
+        return [TMUX, "-L", self.name]
 
     def screen(self) -> str:
         out = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
@@ -49,14 +53,6 @@ class Terminal:
 
     def keys(self, *keys: str) -> None:
         subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
-
-    def type(self, text: str) -> None:
-        """Type `text` literally (no key names)."""
-        subprocess.run([*self.tmux, "send-keys", "-t", self.name, "-l", text], check=True)
-
-    def scrollback(self) -> str:
-        return subprocess.run([*self.tmux, "capture-pane", "-p", "-S", "-", "-t", self.name],
-                              capture_output=True, text=True).stdout
 
     def pid(self) -> int:
         out = subprocess.run([*self.tmux, "display-message", "-p", "-t", self.name, "#{pane_pid}"],

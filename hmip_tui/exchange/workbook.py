@@ -71,15 +71,20 @@ def _formats(wb, framework: Framework) -> Formats:
 
 
 def _sheet(wb, name: str, headers: list[str], widths: list[float], f: Formats, *,
-           start_row: int = 0, filters: bool = True):
-    """A sheet with its header row, frozen, filtered, and laid out for A4 landscape."""
+           start_row: int = 0, filters: bool = True, long: bool = False):
+    """A sheet with its header row, frozen, filtered, and laid out for A4 landscape.
+
+    Columns of long text wrap. On the summary sheets every column is also top-aligned; on the
+    `long` sheets (a row per case or per answer: millions of cells) only the wrapping columns
+    carry a style, since XlsxWriter writes a column's style into every cell of it, and a
+    one-line cell looks the same either way."""
     ws = wb.add_worksheet(name)
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(start_row)
     for i, w in enumerate(widths):
-        ws.set_column(i, i, w, f.wrap if w >= 48 else f.top)  # long text wraps; all top-aligned
+        ws.set_column(i, i, w, f.wrap if w >= 48 else None if long else f.top)
     ws.write_row(start_row, 0, headers, f.header)
     ws.freeze_panes(start_row + 1, 0)
     return ws
@@ -133,7 +138,7 @@ def write_workbook(conn: sqlite3.Connection, out: Path, *, progress: Progress | 
         if progress and (done % 500 == 0 or done == total):
             progress(done, total)
 
-    with atomic_output(Path(out)) as tmp:
+    with atomic_output(Path(out)) as tmp, store.streaming(conn):
         # tmpdir: XlsxWriter's own temporary files (every note, in constant-memory mode) stay in
         # the export's private scratch folder, not the shared temporary folder.
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False,
@@ -312,7 +317,9 @@ def _breakdowns_and_comparisons(wb, f, conn, framework: Framework) -> None:
     groupings = {b: framework.grouping(b) for b in framework.breakdowns}
     for c in framework.comparisons:
         groupings.setdefault(c.by, framework.grouping(c.by))
-    splits = {gid: breakdown(framework, g, store.tallies(conn, framework, by=g)) for gid, g in groupings.items()}
+    # One pass over the kept tallies for every grouping at once.
+    split = store.tallies_by(conn, framework, groupings)
+    splits = {gid: breakdown(framework, g, split[gid]) for gid, g in groupings.items()}
     texts = {k.id: k.text for s in framework.standards for k in s.key_questions}
 
     rule = framework.small_numbers
@@ -373,7 +380,7 @@ def _cases(wb, f, conn, framework: Framework, tick, closed: set[str]) -> int:
     labels = ["Case", "Inspector", "Status", *[p.label for p in profile],
               *[f"{q.id} {q.text}" for q in questions]]
     codes = ["ref", "inspector", "status", *[p.id for p in profile], *[q.id for q in questions]]
-    ws = _sheet(wb, "Cases", labels, [12, 10, 12, *[16] * len(profile), *[14] * len(questions)], f)
+    ws = _sheet(wb, "Cases", labels, [12, 10, 12, *[16] * len(profile), *[14] * len(questions)], f, long=True)
     ws.write_row(1, 0, codes, f.bold)
     ws.freeze_panes(2, 1)
     row, cells = 2, 0
@@ -404,13 +411,14 @@ WITHHELD = "(withheld: limited access case)"
 
 def _answers(wb, f, conn, framework: Framework, tick, withheld: set[str], closed: set[str]) -> int:
     ws = _sheet(wb, "Answers", ["Case", "Question", "Value", "Answer", "Counts as", "Evidence note",
-                                "Answered by", "Answered at"], [12, 10, 14, 26, 10, 70, 12, 26], f)
+                                "Answered by", "Answered at"], [12, 10, 14, 26, 10, 70, 12, 26], f, long=True)
     row, cells = 1, 0
     for ref, qid, value, note, by, at in answer_rows(conn):
         q = framework.questions.get(qid)
         option = q.type.option(value) if q else None
         if ref in closed:
             ws.write_row(row, 0, [ref, qid, WITHHELD])
+            cells -= 5  # three written, not eight
         else:
             if ref in withheld and note:
                 note = WITHHELD
@@ -474,7 +482,10 @@ def _moderation(wb, f, conn, framework: Framework, reader: str | None, withheld:
     ws.write_row(row, 0, ["Audit trail: when", "Who", "What", "Case", "Question", "From", "To",
                           "Reason or detail"], f.header)
     row += 1
-    for e in audit_trail(conn, None, reader).lines:
+    ws.write(row, 0, "Every change after a first answer, and every moderation step; first answers "
+                     "are on the Answers sheet, and hmip audit lists everything.")
+    row += 1
+    for e in audit_trail(conn, None, reader, first_values=False).lines:
         said = "" if e.case_ref in withheld else e.reason or e.detail or ""
         ws.write_row(row, 0, [e.at, e.by or "", e.kind, e.case_ref or "", e.question or "",
                               e.old_value or "", e.new_value or "", fit_cell(said, "hmip audit")])

@@ -9,7 +9,7 @@ from .cases import (Answer, CaseFile, FieldChange, add_case, set_case_field, ans
                     clear_answer, get_case, import_sample, may_open, profile_problem, record_answer,
                     record_note, set_resume_at, set_status, update_profile)
 from .evidence import evidence
-from .inspection import (CaseProgress, case_counts, case_progress, create_demo, current_ratings, found_inspection,
+from .inspection import (CaseProgress, case_counts, case_progress, check_in_background, check_inspection, create_demo, current_ratings, found_inspection,
                          get_inspection, inspection_framework, judgements, open_database,
                          record_judgement, require_inspection)
 from .moderation import (agreement_pairs, assign_second_reading, audit_trail, conflicts,
@@ -23,7 +23,7 @@ from .transfer import (backup_now, check_database_path, check_output_path, expor
 __all__ = [
     "Answer", "CaseFile", "CaseProgress", "FieldChange", "set_case_field", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
     "assign_second_reading", "audit_trail", "backup_now", "check_database_path", "check_output_path",
-    "remove_new_database", "case_counts", "case_progress", "evidence", "case_refs", "clear_answer",
+    "remove_new_database", "case_counts", "case_progress", "check_in_background", "check_inspection", "evidence", "case_refs", "clear_answer",
     "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_workbook",
     "finish_second_reading", "found_inspection", "get_case", "get_inspection", "grant_access",
     "import_bundles", "import_sample", "inspection_framework", "is_lead", "judgements",

@@ -20,6 +20,37 @@ def open_database(path: Path | str, *, create: bool = True) -> sqlite3.Connectio
     return store.connect(path, create=create)
 
 
+def check_in_background(conn: sqlite3.Connection) -> None:
+    """The whole-file check and the day's backup, made before the first write (store.ready_to_write)
+    through a connection of their own, for a caller that runs them beside its own reads."""
+    store.ready_to_write(conn, aside=True)
+
+
+@dataclass
+class CheckResult:
+    problems: list[str]   # one sentence each; none when all is well
+    answers: int          # how many answers the tallies were recounted from
+    repaired: bool = False
+
+
+def check_inspection(conn: sqlite3.Connection, *, repair: bool = False) -> CheckResult:
+    """SQLite's full integrity check, and the kept tallies and progress counts against a recount
+    from the answers. With `repair`, counts found wrong are rebuilt from the answers (one
+    transaction) and checked again; damage to the file itself is left to `hmip restore`."""
+    from ..store import tally
+
+    framework = inspection_framework(conn)
+    verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    damaged = [] if verdict == "ok" else [f"SQLite's integrity check: {verdict}"]
+    answers = conn.execute("SELECT count(*) FROM answer").fetchone()[0]
+    wrong = tally.differences(conn, framework)
+    if repair and wrong and not damaged:
+        with store.transaction(conn):
+            tally.rebuild(conn, framework)
+        return CheckResult(tally.differences(conn, framework), answers, repaired=True)
+    return CheckResult(damaged + wrong, answers)
+
+
 def inspection_framework(conn: sqlite3.Connection) -> Framework:
     return store.require_inspection(conn).framework()
 
@@ -62,15 +93,21 @@ def create_demo(conn: sqlite3.Connection, framework: Framework, cases: int = 60,
     """Fill an empty database with the demo inspection, `lead` its lead and the reader of a third
     of its cases; returns the number of cases."""
     from ..demo import demo_bundle
-    from ..exchange.bundle_v1 import entries_from_v1, parse_bundle
-    from ..store import team
-    from ..store.merge import Received, merge
 
     if store.get_inspection(conn) is not None:
         held = store.get_inspection(conn)
         raise HmipError(f"this database already holds the inspection of {held.pdu}; "
                         "give the demo its own file with --db")
-    data = demo_bundle(framework, cases, lead=lead)
+    return found_from_v1(conn, framework, demo_bundle(framework, cases, lead=lead), lead)
+
+
+def found_from_v1(conn: sqlite3.Connection, framework: Framework, data: dict, lead: str) -> int:
+    """Fill an empty database from an unsigned (hmip-bundle/1) bundle made in this process (the
+    demo, the benchmarks' inspections), `lead` its lead; returns the number of cases."""
+    from ..exchange.bundle_v1 import entries_from_v1, parse_bundle
+    from ..store import team
+    from ..store.merge import Received, merge
+
     bundle = parse_bundle(data, Path("<demo>"))
     entries, texts = entries_from_v1(bundle, data["created"])
     with store.transaction(conn):
@@ -99,7 +136,8 @@ class CaseProgress:
 
 def case_progress(conn: sqlite3.Connection, framework: Framework,
                   reader: str | None = None) -> list[CaseProgress]:
-    """Every case with answered-of-required counts, counting only questions that apply.
+    """Every case with answered-of-required counts, counting only questions that apply: read from
+    the counts kept with the answers, so the home screen never reads the answers themselves.
 
     A limited-access case the reader is not assigned to shows its reference and nothing else;
     its status is kept (never shown in its row) so that the home screen counts the sample as
@@ -108,25 +146,18 @@ def case_progress(conn: sqlite3.Connection, framework: Framework,
     from ..store.access import is_restricted, refs_open_to
 
     open_to_reader = refs_open_to(conn, reader) if reader else set()
-    fields = framework.applicability_fields()
-    required_for: dict[tuple, frozenset[str]] = {}
     sentence = framework.profile_field("sentence_type")
     rosh = framework.profile_field("rosh")
     out = []
-    for case in store.cases_with_answered(conn):
+    for case in store.cases_with_progress(conn):
         if is_restricted(case.profile) and case.ref not in open_to_reader:
             out.append(CaseProgress(case.ref, None, "", "", case.status, 0, 0, True, hidden=True))
             continue
-        key = tuple(case.profile.get(f) for f in fields)
-        if key not in required_for:
-            required_for[key] = frozenset(q.id for q in framework.questions.values()
-                                          if q.applies_to(case.profile))
-        required = required_for[key]
         out.append(CaseProgress(
             case.ref, case.inspector,
             sentence.label_of(case.profile.get("sentence_type")) if sentence else "",
             rosh.label_of(case.profile.get("rosh")) if rosh else "",
-            case.status, len(case.answered & required), len(required),
+            case.status, case.answered, case.required,
             case.profile.get("limited_access") == "yes",
         ))
     return out

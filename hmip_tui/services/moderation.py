@@ -28,8 +28,9 @@ __all__ = ["Conflict", "Pair", "SecondReading", "agreement_pairs", "assign_secon
            "settle_conflict", "settle_disagreement"]
 
 
-def audit_trail(conn: sqlite3.Connection, case_ref: str | None, reader: str | None) -> Trail:
-    return trail(conn, case_ref, reader)
+def audit_trail(conn: sqlite3.Connection, case_ref: str | None, reader: str | None, *,
+                first_values: bool = True) -> Trail:
+    return trail(conn, case_ref, reader, first_values=first_values)
 
 
 def moderation_counts(conn: sqlite3.Connection, framework: Framework) -> dict:

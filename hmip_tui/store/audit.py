@@ -35,8 +35,16 @@ class Trail:
     withheld: int  # entries of limited-access cases the reader may not open
 
 
-def trail(conn: sqlite3.Connection, case_ref: str | None = None, reader: str | None = None) -> Trail:
-    """The entries for one case (or all), oldest first, as `reader` may see them."""
+# What a case's sheets already show: a case, its profile fields and its answers as first given.
+FIRST_VALUES = ("case", "profile", "answer")
+
+
+def trail(conn: sqlite3.Connection, case_ref: str | None = None, reader: str | None = None, *,
+          first_values: bool = True) -> Trail:
+    """The entries for one case (or all), oldest first, as `reader` may see them. Without
+    `first_values`, the first value of each case, profile field and answer is left out (they are
+    most of the history, and the workbook's Cases and Answers sheets show them): what remains
+    is every change after them, and every moderation step."""
     hidden = closed_to(conn, reader)
     lines = [Line(*r) for r in conn.execute(
         "SELECT at, by, kind, case_ref, question, old_value, new_value, reason, detail FROM audit "
@@ -48,11 +56,18 @@ def trail(conn: sqlite3.Connection, case_ref: str | None = None, reader: str | N
     vouchers = dict(conn.execute("SELECT e.seq, b.signer FROM entry e JOIN batch b ON b.seq = e.batch "
                                  "WHERE e.flags IN ('v1', 'migrated')"))
     made = []
-    for seq, e in history.entries(conn, case_ref=case_ref):
+    skipped = () if first_values else FIRST_VALUES
+    for seq, e in history.entries(conn, case_ref=case_ref, skip_roots_of=skipped):
         values[e.id] = e.value
         if e.case_ref in hidden:
             withheld += 1
             continue
+        if skipped:  # a parent left out above: read it alone
+            for p in e.parents:
+                if p not in values:
+                    held = history.get(conn, p)
+                    if held is not None:
+                        values[p] = held.value
         old = [values[p] for p in e.parents if p in values]
         made.append((e.at, seq, _line(conn, e, " / ".join(sorted(set(old))) if old else None, vouchers.get(seq))))
     # In the order they were made (laptops' clocks, to the millisecond), not the order they reached

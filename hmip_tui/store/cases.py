@@ -219,22 +219,25 @@ def set_resume_at(conn: sqlite3.Connection, ref: str, question_id: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseWithAnswers:
+class CaseWithProgress:
     ref: str
     inspector: str | None
     profile: dict
     status: str  # not_started, in_progress, complete, or moderated (complete and locked)
-    answered: frozenset[str]  # ids of the questions answered
+    answered: int  # questions answered that apply to the case
+    required: int  # questions that apply to the case
 
 
-def cases_with_answered(conn: sqlite3.Connection) -> list[CaseWithAnswers]:
-    """Every case with the ids of its answered questions: two queries, whatever the size."""
-    answered = dict(conn.execute("SELECT case_id, group_concat(question, ' ') FROM answer GROUP BY case_id"))
+def cases_with_progress(conn: sqlite3.Connection) -> list[CaseWithProgress]:
+    """Every case with its progress, as kept in step with its answers (store/tally.py): one
+    query over the cases, none over the answers."""
     return [
-        CaseWithAnswers(ref, inspector, json.loads(profile), "moderated" if moderated else status,
-                        frozenset((answered.get(cid) or "").split()))
-        for cid, ref, inspector, profile, status, moderated in conn.execute(
-            "SELECT id, ref, inspector, profile, status, moderated_at FROM case_file ORDER BY ref")
+        CaseWithProgress(ref, inspector, json.loads(profile), "moderated" if moderated else status,
+                         answered, required or 0)
+        for ref, inspector, profile, status, moderated, answered, required in conn.execute(
+            "SELECT c.ref, c.inspector, c.profile, c.status, c.moderated_at, c.answered, r.n FROM case_file c "
+            "LEFT JOIN (SELECT facet, count(*) AS n FROM applicable GROUP BY facet) r ON r.facet = c.rate_facet "
+            "ORDER BY c.ref")
     ]
 
 

@@ -1,9 +1,12 @@
-"""Counting answers in SQL, for the rating engine and the breakdowns.
+"""Counting answers for the rating engine and the breakdowns.
 
-SQLite groups the answers by question, value and the few profile fields that applicability
-depends on; Python then folds those groups through the framework (how each value counts, and
-whether the question applies). So a case whose profile changed after it was answered never
-counts where the question no longer applies, and no question's rule is written in SQL.
+The counts come from the kept tallies (store/tally.py): rows of (facet, question, value, n),
+a facet naming the values of the profile fields that matter. Python folds them through the
+framework (how each value counts, and whether the question applies under the facet's profile),
+so a case whose profile changed after it was answered never counts where the question no longer
+applies, and no question's rule is written in SQL. Tallies built under another version of the
+framework's fields are not trusted: the answers are counted instead (`recount`), as `hmip check`
+also does to prove the kept tallies right.
 """
 
 from __future__ import annotations
@@ -13,44 +16,74 @@ from collections import defaultdict
 
 from ..framework import Framework, Grouping
 from ..rating import Tally
+from . import tally as kept
+
+_SLOT = {"yes": 0, "no": 1, "na": 2}
+Split = dict[str | None, dict[str, Tally]]  # {group id (None when not split): {question: Tally}}
 
 
-def _profile_expr(field_id: str) -> str:
-    # Field ids are checked against ^[a-z][a-z0-9_]*$ by the framework schema.
-    return f"json_extract(c.profile, '$.{field_id}')"
+def _rows(conn: sqlite3.Connection, framework: Framework, split: bool, fields=()):
+    """(profile, question, value, n) rows: from the kept tallies, or recounted from the answers
+    where the tallies are not kept by the framework's fields or by every field asked for."""
+    spec = kept.stored_spec(conn)
+    if kept.in_step(conn, framework) and set(fields) <= set(spec["split"]):
+        prefix = "s" if split else "r"
+        profiles: dict[str, dict] = {}
+        for facet, question, value, n in conn.execute(
+                "SELECT facet, question, value, n FROM tally WHERE facet >= ? AND facet < ? AND n > 0",
+                (prefix, chr(ord(prefix) + 1))):
+            profile = profiles.get(facet)
+            if profile is None:
+                profile = profiles[facet] = kept.profile_of(facet)
+            yield profile, question, value, n
+        return
+    yield from recount(conn, framework, fields)
 
 
-def tallies(conn: sqlite3.Connection, framework: Framework,
-            by: Grouping | None = None) -> dict[str | None, dict[str, Tally]]:
-    """Yes / no / not-applicable tallies per question, split by a grouping's groups if given.
+def recount(conn: sqlite3.Connection, framework: Framework, fields=()):
+    """The same rows counted from the answers themselves: every answer read."""
+    fields = sorted(set(kept.spec_of(framework)["split"]) | set(fields))
+    extra = "".join(f", json_extract(c.profile, '$.{f}')" for f in fields)  # ids match ^[a-z][a-z0-9_]*$
+    for row in conn.execute(f"SELECT a.question, a.value{extra}, count(*) FROM answer a "
+                            f"JOIN case_file c ON c.id = a.case_id GROUP BY a.question, a.value{extra}"):
+        yield dict(zip(fields, row[2:-1])), row[0], row[1], row[-1]
 
-    Returns {group id (None when not split): {question id: Tally}}.
-    """
-    fields = list(framework.applicability_fields())
-    if by is not None and by.field not in fields:
-        fields.append(by.field)
-    extra = "".join(f", {_profile_expr(f)}" for f in fields)
-    sql = (
-        f"SELECT a.question, a.value{extra}, count(*) FROM answer a "
-        f"JOIN case_file c ON c.id = a.case_id GROUP BY a.question, a.value{extra}"
-    )
-    counts: dict = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
-    slot = {"yes": 0, "no": 1, "na": 2}
-    for row in conn.execute(sql):
-        question = framework.questions.get(row[0])
-        if question is None:
+
+def tallies_by(conn: sqlite3.Connection, framework: Framework,
+               groupings: dict[str, Grouping]) -> dict[str, Split]:
+    """Yes / no / not-applicable tallies per question for every grouping's groups, in one pass
+    over the kept tallies: {grouping id: {group id: {question id: Tally}}}."""
+    counts: dict = {gid: defaultdict(lambda: defaultdict(lambda: [0, 0, 0])) for gid in groupings}
+    fields = {g.field for g in groupings.values()}
+    for profile, qid, value, n in _rows(conn, framework, split=True, fields=fields):
+        question = framework.questions.get(qid)
+        if question is None or not question.applies_to(profile):
             continue
-        profile = dict(zip(fields, row[2:-1]))
-        if not question.applies_to(profile):
-            continue
-        option = question.type.option(row[1])
+        option = question.type.option(value)
         if option is None:
             continue
-        group = by.group_of(profile) if by is not None else None
-        if by is not None and group is None:
+        slot = _SLOT[option.counts_as]
+        for gid, g in groupings.items():
+            group = g.group_of(profile)
+            if group is not None:
+                counts[gid][group][qid][slot] += n
+    return {gid: {g: {q: Tally(*c) for q, c in per_q.items()} for g, per_q in split.items()}
+            for gid, split in counts.items()}
+
+
+def tallies(conn: sqlite3.Connection, framework: Framework, by: Grouping | None = None) -> Split:
+    """Yes / no / not-applicable tallies per question, split by a grouping's groups if given."""
+    if by is not None:
+        return tallies_by(conn, framework, {by.id: by})[by.id]
+    counts: dict = defaultdict(lambda: [0, 0, 0])
+    for profile, qid, value, n in _rows(conn, framework, split=False):
+        question = framework.questions.get(qid)
+        if question is None or not question.applies_to(profile):
             continue
-        counts[group][question.id][slot[option.counts_as]] += row[-1]
-    return {g: {q: Tally(*c) for q, c in per_q.items()} for g, per_q in counts.items()}
+        option = question.type.option(value)
+        if option is not None:
+            counts[qid][_SLOT[option.counts_as]] += n
+    return {None: {q: Tally(*c) for q, c in counts.items()}} if counts else {}
 
 
 def overall_tallies(conn: sqlite3.Connection, framework: Framework) -> dict[str, Tally]:
@@ -59,13 +92,9 @@ def overall_tallies(conn: sqlite3.Connection, framework: Framework) -> dict[str,
 
 def option_counts(conn: sqlite3.Connection, framework: Framework) -> dict[str, dict[str, int]]:
     """Per question, how many applicable cases gave each option (for graded items)."""
-    fields = list(framework.applicability_fields())
-    extra = "".join(f", {_profile_expr(f)}" for f in fields)
-    sql = (f"SELECT a.question, a.value{extra}, count(*) FROM answer a "
-           f"JOIN case_file c ON c.id = a.case_id GROUP BY a.question, a.value{extra}")
     out: dict = defaultdict(lambda: defaultdict(int))
-    for row in conn.execute(sql):
-        question = framework.questions.get(row[0])
-        if question is not None and question.applies_to(dict(zip(fields, row[2:-1]))):
-            out[row[0]][row[1]] += row[-1]
+    for profile, qid, value, n in _rows(conn, framework, split=False):
+        question = framework.questions.get(qid)
+        if question is not None and question.applies_to(profile):
+            out[qid][value] += n
     return {q: dict(v) for q, v in out.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -37,7 +38,9 @@ BUSY_TIMEOUT_S = _busy_timeout()
 
 
 def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
-    """Read-only checks made before anything writes to the file (even WAL mode writes)."""
+    """Read-only checks made before anything writes to the file (even WAL mode writes). They
+    read the first page only: what grows with the file waits for the first write
+    (`ready_to_write`), so opening a large inspection to read it never waits on it."""
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -58,18 +61,51 @@ def _refuse_foreign_or_newer(conn: sqlite3.Connection, path: Path) -> int:
             f"{path}: written by a newer version of hmip (database schema {version}; this version "
             f"knows up to {SCHEMA_VERSION}); upgrade hmip to open it. The file was left untouched"
         )
-    if has_tables:
-        try:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            sentence = explain(exc, path, "it was not written to")
-            if sentence:
-                raise HmipError(sentence) from None
-            verdict = str(exc)
-        if verdict != "ok":
-            raise HmipError(f"{path}: the database is damaged ({verdict}); it was not written to. "
-                            + restore_hint(path))
     return version
+
+
+def ready_to_write(conn: sqlite3.Connection, *, aside: bool = False, daily: bool = True) -> None:
+    """What is made sure of once a connection, before it first writes: the file passes
+    `PRAGMA quick_check` (a damaged file is never written to), and the day's backup exists.
+
+    Both read the whole file, so they are not made on open: a command that only reads never
+    waits for them, and the app runs them in the background after its first screen (`aside`:
+    through a connection of their own, so the screen's reads do not queue behind them). A reader
+    meeting damage is told so by SQLite itself (failures.py says it as "damaged"). Safe from two
+    threads: a first write made meanwhile waits for the background's verdict. `daily=False`:
+    the caller makes a backup of its own first (a migration), which stands for the day's.
+    """
+    if not isinstance(conn, Connection):
+        return
+    with conn.write_checks:
+        if conn.sound:
+            return
+        path = database_path(conn)
+        reader = (sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True,
+                                  isolation_level=None, timeout=BUSY_TIMEOUT_S) if aside else conn)
+        try:
+            _check_whole(reader, path, daily)
+        finally:
+            if aside:
+                reader.close()
+        conn.sound = True
+
+
+def _check_whole(conn: sqlite3.Connection, path: Path, daily: bool) -> None:
+    try:
+        verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        sentence = explain(exc, path, "it was not written to")
+        if sentence:
+            raise HmipError(sentence) from None
+        verdict = str(exc)
+    if verdict != "ok":
+        raise HmipError(f"{path}: the database is damaged ({verdict}); it was not written to. "
+                        + restore_hint(path))
+    if daily and not backed_up_today(path) and conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'inspection'").fetchone() \
+            and conn.execute("SELECT 1 FROM inspection").fetchone():
+        make_backup(conn, path, "daily")
 
 
 def _looks_like_sqlite(path: Path) -> bool:
@@ -114,6 +150,14 @@ class Connection(sqlite3.Connection):
         # What never changes once it exists, remembered for the save path (store/registers.py).
         self.case_ids: dict[str, int] = {}
         self.framework_ids: tuple[str, str] | None = None
+        # What the tallies are kept by (store/tally.py), read once; False: not read yet.
+        self.tally_spec = False
+        self.tally_framework = None
+        self.applicable_facets: set[str] = set()
+        # Whether ready_to_write has passed; the lock lets the app's background check and a
+        # first write share one verdict.
+        self.sound = False
+        self.write_checks = threading.Lock()
 
 
 def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
@@ -149,6 +193,7 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
         # would otherwise be read back from the OS again and again within one transaction.
         conn.execute("PRAGMA cache_size=-32768")
         if version < SCHEMA_VERSION:
+            ready_to_write(conn, daily=False)
             if version > 0:
                 make_backup(conn, path, f"before-migration-{version}-to-{SCHEMA_VERSION}")
             _migrate(conn, version)
@@ -156,12 +201,14 @@ def connect(path: Path | str, *, create: bool = True) -> sqlite3.Connection:
         if protections_missing(conn) or _team_altered(conn):
             from .registers import restore_team
 
-            with transaction(conn):
+            with transaction(conn):  # checks the file first, as every write does
                 ensure_protections(conn)
                 restore_team(conn)
-        if version == SCHEMA_VERSION:
-            if not backed_up_today(path) and conn.execute("SELECT 1 FROM inspection").fetchone():
-                make_backup(conn, path, "daily")
+        from . import tally
+
+        if tally.stale(conn):  # kept by fields the framework no longer splits or rates by
+            with transaction(conn):
+                tally.ensure(conn)
     except sqlite3.Error as exc:
         conn.close()
         sentence = explain(exc, path, "nothing was changed")
@@ -243,7 +290,9 @@ def transaction(conn: sqlite3.Connection):
     """One all-or-nothing write: the database is exactly as before if anything inside fails.
 
     BEGIN IMMEDIATE takes the write lock up front, so two writers queue rather than deadlock.
+    The connection's first write checks the file first (`ready_to_write`).
     """
+    ready_to_write(conn)
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
@@ -262,6 +311,18 @@ def transaction(conn: sqlite3.Connection):
             except sqlite3.Error:
                 pass
         raise
+
+
+@contextmanager
+def streaming(conn: sqlite3.Connection):
+    """For a pass that reads the whole file once (an export): SQLite's default 2 MiB page cache
+    instead of the 32 MiB a merge needs, so memory stays flat whatever the file's size."""
+    held = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA cache_size=-2000")
+    try:
+        yield conn
+    finally:
+        conn.execute(f"PRAGMA cache_size={int(held)}")
 
 
 def database_path(conn: sqlite3.Connection) -> Path:

@@ -190,12 +190,20 @@ def held_keys(conn: sqlite3.Connection, ids) -> set[bytes]:
     return out & set(ids)
 
 
-def entries(conn: sqlite3.Connection, *, case_ref: str | None = None) -> list[tuple[int, Entry]]:
+def entries(conn: sqlite3.Connection, *, case_ref: str | None = None,
+            skip_roots_of: tuple[str, ...] = ()) -> list[tuple[int, Entry]]:
     """(local order, entry), in the order this database received them: a topological order,
-    since an entry is only ever added after its parents."""
-    sql = f"SELECT seq, {_COLUMNS} FROM entry"
-    rows = conn.execute(sql + " WHERE case_ref = ? ORDER BY seq", (case_ref,)) if case_ref is not None \
-        else conn.execute(sql + " ORDER BY seq")
+    since an entry is only ever added after its parents. `skip_roots_of`: kinds whose first
+    entries (no parents) are left out."""
+    where, args = [], []
+    if case_ref is not None:
+        where.append("case_ref = ?")
+        args.append(case_ref)
+    if skip_roots_of:
+        where.append(f"(length(parents) > 0 OR kind NOT IN ({','.join('?' * len(skip_roots_of))}))")
+        args.extend(skip_roots_of)
+    rows = conn.execute(f"SELECT seq, {_COLUMNS} FROM entry" + (" WHERE " + " AND ".join(where) if where else "")
+                        + " ORDER BY seq", args)
     return [(r[0], _entry(r[1:])) for r in rows]
 
 

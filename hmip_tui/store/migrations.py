@@ -375,7 +375,17 @@ _CURRENT = """
 """
 
 
-MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history]
+def _v5_tallies(conn: sqlite3.Connection) -> None:
+    """Counts kept in step with the answers (store/tally.py), built from the answers held."""
+    from . import tally as tallies
+
+    _run(conn, tallies.SCHEMA)
+    for trigger in tallies.TRIGGERS:
+        conn.execute(trigger)
+    tallies.rebuild(conn)
+
+
+MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history, _v5_tallies]
 
 
 def _trigger_name(sql: str) -> str:
@@ -383,19 +393,27 @@ def _trigger_name(sql: str) -> str:
 
 
 def _altered(conn: sqlite3.Connection) -> list[str]:
-    """The protecting triggers missing, or not as hmip made them (one replaced by a no-op)."""
+    """The protecting triggers (and those keeping the tallies) missing, or not as hmip made
+    them (one replaced by a no-op)."""
+    from .tally import TRIGGERS
+
     held = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-    return [sql for sql in _HISTORY_TRIGGERS + _LEGACY_TRIGGERS if held.get(_trigger_name(sql)) != sql]
+    return [sql for sql in _HISTORY_TRIGGERS + _LEGACY_TRIGGERS + TRIGGERS if held.get(_trigger_name(sql)) != sql]
 
 
 def ensure_protections(conn: sqlite3.Connection) -> list[str]:
     """The triggers that keep the history append-only, given back to a file that lost them or
-    had them changed (a copy restored from elsewhere, a file edited by another program). Returns
-    those restored; the caller holds the transaction."""
+    had them changed (a copy restored from elsewhere, a file edited by another program); and
+    those that keep the tallies, with the tallies rebuilt, as they may have missed changes.
+    Returns those restored; the caller holds the transaction."""
+    from . import tally as tallies
+
     altered = _altered(conn)
     for sql in altered:
         conn.execute(f"DROP TRIGGER IF EXISTS {_trigger_name(sql)}")
         conn.execute(sql)
+    if set(altered) & set(tallies.TRIGGERS):
+        tallies.rebuild(conn)
     return [_trigger_name(sql) for sql in altered]
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..errors import HmipError
 from . import history
+from . import tally as tallies
 from .history import CONFLICTING, SETTLE, Entry
 
 
@@ -261,6 +262,7 @@ def _apply_inspection(conn, regs, state, **_) -> None:
                  "framework_version, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
                  (i["uid"], i["pdu"], i.get("region"), i.get("fieldwork_start"), i["framework_id"],
                   i["framework_version"], i["created_at"]))
+    tallies.rebuild(conn)  # the tallies learn the framework's fields before any case arrives
 
 
 def _apply_team(conn, regs, state, **_) -> None:
@@ -283,28 +285,38 @@ def _apply_rekey(conn, regs, state, **_) -> None:
 
 
 def _apply_case(conn, regs, state, **_) -> None:
+    # A new case starts with an empty profile, and the tally facets of one (none before the
+    # tallies exist: a migration deriving an older file's history runs before they do).
+    rate, split = tallies.facets_of(tallies.stored_spec(conn), {})
+    facets = ", rate_facet, split_facet" if rate is not None else ""
+    if rate is not None:
+        tallies.know(conn, rate)
     for reg in regs:
         h = _newest(state[reg])
-        conn.execute("INSERT INTO case_file (ref, inspector, profile, status, created_at) "
-                     "VALUES (?, ?, '{}', 'not_started', ?) ON CONFLICT (ref) DO UPDATE SET "
-                     "inspector = excluded.inspector", (reg[1], h.value or None, h.at))
+        conn.execute(f"INSERT INTO case_file (ref, inspector, profile, status, created_at{facets}) "
+                     f"VALUES (?, ?, '{{}}', 'not_started', ?{', ?, ?' if facets else ''}) ON CONFLICT (ref) "
+                     "DO UPDATE SET inspector = excluded.inspector",
+                     (reg[1], h.value or None, h.at) + ((rate, split) if facets else ()))
 
 
 def _apply_profile(conn, regs, state, **_) -> None:
     by_case: dict[str, dict[str, str]] = defaultdict(dict)
     for reg in regs:
         by_case[reg[1]][reg[2]] = standing("profile", state[reg]).value
+    changed = []
     for ref, fields in by_case.items():
-        row = conn.execute("SELECT profile FROM case_file WHERE ref = ?", (ref,)).fetchone()
+        row = conn.execute("SELECT id, profile FROM case_file WHERE ref = ?", (ref,)).fetchone()
         if row is None:
             continue  # a profile entry of a case not created here: the case entry travels with it
-        profile = json.loads(row[0])
+        profile = json.loads(row[1])
         for f, v in fields.items():
             if v:
                 profile[f] = v
             else:
                 profile.pop(f, None)
-        conn.execute("UPDATE case_file SET profile = ? WHERE ref = ?", (json.dumps(profile, sort_keys=True), ref))
+        conn.execute("UPDATE case_file SET profile = ? WHERE id = ?", (json.dumps(profile, sort_keys=True), row[0]))
+        changed.append((row[0], profile))
+    tallies.set_case_facets(conn, changed)  # its answers now count under its new profile
 
 
 def derived_status_sql() -> str:
@@ -370,14 +382,15 @@ def _apply_answer(conn, regs, state, fresh=None, **_) -> None:
                                       chunk).fetchall())
         for u in upserts:
             u[3] = notes.get(u[3]) if u[3] else None
-    conn.executemany(
-        "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
-        "answered_by, answered_at, entry, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, "
-        "question) DO UPDATE SET value = excluded.value, note = excluded.note, note_hash = excluded.note_hash, "
-        "answered_by = excluded.answered_by, answered_at = excluded.answered_at, entry = excluded.entry, "
-        "flags = excluded.flags", upserts)
-    if deletes:
-        conn.executemany("DELETE FROM answer WHERE case_id = ? AND question = ?", deletes)
+    with tallies.bulk(conn, len(upserts) + len(deletes)):
+        conn.executemany(
+            "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
+            "answered_by, answered_at, entry, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+            "(case_id, question) DO UPDATE SET value = excluded.value, note = excluded.note, note_hash = "
+            "excluded.note_hash, answered_by = excluded.answered_by, answered_at = excluded.answered_at, "
+            "entry = excluded.entry, flags = excluded.flags", upserts)
+        if deletes:
+            conn.executemany("DELETE FROM answer WHERE case_id = ? AND question = ?", deletes)
     # A case nobody has marked is in progress once anything is answered; with its answers all
     # taken back, it is not started again (a case marked complete or in progress stays so).
     # Only a question answered for the first time can start a case.

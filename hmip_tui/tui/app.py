@@ -41,6 +41,13 @@ class HmipApp(App):
         super()._handle_exception(error)
         self._exit_renderables.clear()
 
+    def on_ready(self) -> None:
+        # The file is checked whole (and backed up for the day) before the first write, not
+        # before the first screen: here, beside it. A first answer given meanwhile waits for
+        # the verdict; a damaged file stops the app with the sentence that says how to restore.
+        self.run_worker(lambda: services.check_in_background(self.conn), thread=True,
+                        name="check before writing", exit_on_error=True)
+
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:
         # composing one screen instead of two is the difference in time to first paint.

@@ -47,6 +47,9 @@ class DashboardScreen(Screen):
     def on_screen_resume(self) -> None:
         self.action_refresh()
 
+    def on_changed_elsewhere(self) -> None:
+        self.action_refresh()
+
     @work(thread=True, exclusive=True)
     def action_refresh(self) -> None:
         # Counting 5,000 cases takes about half a second: off the UI thread, on its own connection.

@@ -73,6 +73,11 @@ class HomeScreen(Screen):
             return
         self.reload()
 
+    def on_changed_elsewhere(self) -> None:
+        # Another writer's answers move a case's count and status: read the cases again,
+        # keeping the page, the filter and the cursor where they are.
+        self.reload()
+
     # --- data ---------------------------------------------------------------------------
 
     def reload(self) -> None:

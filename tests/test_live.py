@@ -90,8 +90,8 @@ async def test_the_dashboard_counts_an_answer_given_elsewhere(demo_db):
         def relevant_of(qid):
             table = app.screen.query_one(DataTable)
             row = next(r for r in (table.get_row_at(i) for i in range(table.row_count))
-                       if str(r[1]) == qid)
-            return int(str(row[4]))
+                       if str(r[2]) == qid)
+            return int(str(row[5]))
 
         kq = next(q for q in applicable(FW, case.profile) if q.kind == "key_question")
         before = relevant_of(kq.id)

@@ -186,12 +186,12 @@ async def test_the_dashboard_changes_as_cases_are_answered(one_case_db):
         assert isinstance(app.screen, DashboardScreen)
         table = app.screen.query_one(DataTable)
         before = [str(c) for c in table.get_row_at(5)]  # 2.2.1
-        assert before[1] == "2.2.1" and before[2:5] == ["0", "0", "0"]
+        assert before[2] == "2.2.1" and before[3:6] == ["0", "0", "0"]
         await pilot.press("escape", "enter", "y", "y", "y", "y", "y", *"ok", "enter", "escape", "d")
         await app.workers.wait_for_complete()
         await pilot.pause()
         after = [str(c) for c in app.screen.query_one(DataTable).get_row_at(5)]
-        assert after[2:6] == ["1", "0", "1", "100%"]
+        assert after[3:7] == ["1", "0", "1", "100%"]
 
 
 async def test_domain_one_judgements_with_evidence(one_case_db):

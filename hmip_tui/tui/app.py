@@ -125,7 +125,16 @@ class HmipApp(App):
         return True
 
     def open_case(self, ref: str, question_id: str | None = None) -> None:
+        """Open a case over the case list, however it was reached (ctrl+p from inside another
+        case, say): Esc then always goes back to the list, never to a case left behind, where
+        the next key would answer a question of the wrong case."""
         from .screens.case_walk import CaseWalkScreen
+        from .screens.home import HomeScreen
 
-        if self.may_open(ref):
-            self.push_screen(CaseWalkScreen(ref, question_id))
+        if not self.may_open(ref):
+            return
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            if isinstance(self.screen, CaseWalkScreen):
+                self.screen.remember_place()
+            self.pop_screen()
+        self.push_screen(CaseWalkScreen(ref, question_id))

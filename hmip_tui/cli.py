@@ -349,6 +349,41 @@ def rate(obj: Context, as_json):
 
 
 @cli.command()
+@click.argument("question")
+@click.option("--value", type=click.Choice(["yes", "no"], case_sensitive=False), default=None,
+              help="Only the cases counted Yes, or only those counted No.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@pass_ctx
+def evidence(obj: Context, question, value, as_json):
+    """The cases behind a question's figure, with their evidence notes (e.g. 2.2.1 --value no).
+
+    Exactly the cases `hmip rate` counts; a case you may not open is listed as withheld."""
+    from .rating import whole_percent
+    from .services import evidence as cases_behind
+
+    found = cases_behind(obj.conn, obj.framework(), question, obj.inspector,
+                         value.lower() if value else None)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    say(f"{found['question']} {found['text']}")
+    percent = "-" if found["percent"] is None else f"{whole_percent(found['percent'])}%"
+    figure = (f"{found['yes']} Yes, {found['no']} No of {_count(found['relevant'], 'relevant case')} "
+              f"({percent} Yes)")
+    if value:
+        say(f"{_count(found['count'], 'case')} counted {value.capitalize()}: {figure}.")
+    else:
+        say(f"{figure}.")
+    for c in found["cases"]:
+        if c.get("withheld"):
+            say(f"  {c['ref']}  withheld: a case {obj.inspector} may not open")
+            continue
+        say(f"  {c['ref']}  {c['answer']}  ({c['inspector'] or 'no inspector'})")
+        note = c["note"] or ("(note withheld or redacted)" if c["note_withheld"] else "(no note)")
+        say(f"      {note}")
+
+
+@cli.command()
 @click.option("--repair", is_flag=True, help="Rebuild counts found wrong from the answers.")
 @pass_ctx
 def check(obj: Context, repair):
@@ -437,7 +472,7 @@ def demo(obj: Context, cases):
 
 @cli.group()
 def case():
-    """Cases: who may open a limited-access case."""
+    """Cases: their profile and status, and who may open a limited-access case."""
 
 
 @case.command("grant")
@@ -450,6 +485,27 @@ def case_grant(obj: Context, ref, inspector):
 
     grant_access(obj.conn, ref, inspector, obj.inspector)
     say(f"{inspector} can now open case {ref}.")
+
+
+@case.command("set")
+@click.argument("ref")
+@click.argument("field")
+@click.argument("value")
+@click.option("--reason", default=None, help="Why, when changing a complete case (kept in its audit trail).")
+@pass_ctx
+def case_set(obj: Context, ref, field, value, reason):
+    """Change a profile field (e.g. sex female; "" empties it), or the status (complete, or back
+    to in_progress). A complete case changes only with a reason; hmip audit REF shows it."""
+    from .services import set_case_field
+
+    done = set_case_field(obj.conn, obj.framework(), ref, field, value, obj.inspector, reason)
+    if not done.changed:
+        say(f"Case {ref}: {done.label.lower()} is already {done.new or 'not recorded'}; nothing changed.")
+        return
+    cleared = (f"; {', '.join(done.cleared)} no longer {'applies' if len(done.cleared) == 1 else 'apply'}"
+               " and was emptied" if done.cleared else "")
+    say(f"Case {ref}: {done.label.lower()} is now {done.new or 'not recorded'} "
+        f"(was {done.old or 'not recorded'}){cleared}.")
 
 
 @cli.group(invoke_without_command=True)

@@ -73,6 +73,7 @@ class Question:
     parent_id: str | None
     conditions: tuple[Condition, ...]  # the standard's, the key question's and its own
     prompts: tuple[Question, ...] = ()
+    guidance: str | None = None  # what a sufficient answer looks like (optional, in the file)
 
     def applies_to(self, profile: dict) -> bool:
         return all(c.holds(profile) for c in self.conditions)
@@ -121,6 +122,7 @@ class Band:
 class ProfileOption:
     id: str
     label: str
+    short: str | None = None  # for narrow screens, where the file gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +141,12 @@ class ProfileField:
         for option in self.options:
             if option.id == value:
                 return option.label
+        return value or ""
+
+    def short_label_of(self, value: str | None) -> str:
+        for option in self.options:
+            if option.id == value:
+                return option.short or option.label
         return value or ""
 
 
@@ -184,6 +192,24 @@ class SecondReadingRule:
         return any(c.holds(profile) for c in self.conditions)
 
 
+@dataclass(frozen=True, slots=True)
+class SmallNumbers:
+    """Breakdown and comparison groups with fewer relevant cases than `min_cases` are `show`n
+    suppressed (count of Yes, percentage and comparison withheld) or flagged."""
+
+    min_cases: int = 0  # 0: no group is small
+    show: str = "suppress"
+
+    def small(self, relevant: int) -> bool:
+        """A group too small to publish as it is: some cases, but fewer than the threshold (an
+        empty group has no percentage to withhold)."""
+        return 0 < relevant < self.min_cases
+
+    @property
+    def suppressed(self) -> bool:
+        return self.show == "suppress"
+
+
 @dataclass(frozen=True)
 class Framework:
     id: str
@@ -201,6 +227,7 @@ class Framework:
     standards: tuple[Standard, ...]
     questions: dict[str, Question] = field(repr=False)
     second_reading: SecondReadingRule = SecondReadingRule((), 0.1)
+    small_numbers: SmallNumbers = SmallNumbers()
 
     @property
     def rated_standards(self) -> tuple[Standard, ...]:
@@ -316,7 +343,7 @@ def parse_framework(data: dict, source: Path, *, checked: bool = False) -> Frame
         profile.append(
             ProfileField(
                 f["id"], f["label"], f["type"], f["required"],
-                tuple(ProfileOption(o["id"], o["label"]) for o in f.get("options", ())),
+                tuple(ProfileOption(o["id"], o["label"], o.get("short")) for o in f.get("options", ())),
                 _conditions(f.get("applies_when"), None, f"profile.{i}"),
             )
         )
@@ -357,6 +384,7 @@ def parse_framework(data: dict, source: Path, *, checked: bool = False) -> Frame
             standard_id, parent,
             inherited + _conditions(raw.get("applies_when"), raw.get("why_not"), where),
             tuple(prompts),
+            raw.get("guidance"),
         )
         questions[qid] = q
         return q
@@ -435,6 +463,9 @@ def parse_framework(data: dict, source: Path, *, checked: bool = False) -> Frame
         comparisons=tuple(Comparison(c["by"], c["group"], c["reference"])
                           for c in data.get("comparisons", ())),
         standards=tuple(standards), questions=ordered, second_reading=second_reading,
+        small_numbers=SmallNumbers(int(data["small_numbers"]["min_cases"]),
+                                   data["small_numbers"].get("show", "suppress"))
+        if "small_numbers" in data else SmallNumbers(),
     )
     for bi, b in enumerate(fw.breakdowns):
         if b not in groupings and b not in field_options:
@@ -467,7 +498,8 @@ def _cache_file(raw: bytes) -> Path | None:
 
 
 # Bump when the checks in parse_framework change, so cached frameworks are checked again.
-FRAMEWORK_SCHEMA_VERSION = "2"
+# 3: optional guidance texts, short profile labels and the small-numbers threshold.
+FRAMEWORK_SCHEMA_VERSION = "3"
 
 
 def load_framework_file(path: Path | str) -> Framework:

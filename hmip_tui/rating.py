@@ -113,6 +113,24 @@ class Ratings:
     def standard(self, standard_id: str) -> StandardResult:
         return next(s for s in self.standards if s.id == standard_id)
 
+    @property
+    def provisional(self) -> bool:
+        """Counted before every sampled case is complete (the caller says, in `extra`)."""
+        return bool(self.extra.get("provisional", False))
+
+    def standing(self) -> str:
+        """Whether the figures are final, in one sentence for a page, a screen or a workbook."""
+        cases = self.extra.get("cases")
+        if cases is None:
+            return "Provisional: the sample's progress is not known." if self.provisional else ""
+        sampled, complete = cases["sampled"], cases["complete"]
+        if not self.provisional:
+            return f"Final: all {sampled} sampled {'case is' if sampled == 1 else 'cases are'} complete."
+        if sampled == 0:
+            return "Provisional: no case is sampled yet."
+        return (f"Provisional: {complete} of {sampled} sampled {'case is' if sampled == 1 else 'cases are'} "
+                "complete; the figures will change as the rest are completed.")
+
     def as_json(self) -> dict:
         return {
             "framework": {"id": self.framework_id, "version": self.framework_version},

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from .framework import Framework
 from .rating import Ratings, whole_percent
+from .words import count
 
 
 def _pct(percent) -> str:
@@ -14,7 +15,8 @@ def _pct(percent) -> str:
 
 
 def ratings_table(ratings: Ratings, framework: Framework) -> Table:
-    table = Table(title=f"Ratings ({framework.id} {framework.version})", title_justify="left")
+    provisional = " - PROVISIONAL" if ratings.provisional else ""
+    table = Table(title=f"Ratings ({framework.id} {framework.version}){provisional}", title_justify="left")
     for name, justify in (("Standard", "left"), ("Key question", "left"), ("Yes", "right"),
                           ("No", "right"), ("N/A", "right"), ("Relevant", "right"),
                           ("% Yes", "right"), ("Rating", "left")):
@@ -48,10 +50,14 @@ def print_ratings(ratings: Ratings, framework: Framework, console: Console | Non
     cases = ratings.extra.get("cases")
     if cases:
         console.print(f"Cases complete: {cases['complete']} of {cases['sampled']}")
-    console.print(f"Score {ratings.score} / {ratings.max_score}    Overall rating: {overall}")
+    console.print(f"Score {ratings.score} / {ratings.max_score}    Overall rating: {overall}"
+                  + (" (provisional)" if ratings.provisional else ""))
+    if ratings.standing():
+        console.print(ratings.standing())
     mod = ratings.extra.get("moderation")
     if mod and (mod["open_conflicts"] or mod["disagreements"]):
-        console.print(f"Moderation: {mod['open_conflicts']} import conflicts and {mod['disagreements']} "
-                      "second-reading disagreements still open; the ratings use the answers held now.")
+        console.print(f"Moderation: {count(mod['open_conflicts'], 'import conflict')} and "
+                      f"{count(mod['disagreements'], 'second-reading disagreement')} still open; the "
+                      "ratings use the answers held now.")
     if any(s.fragile for s in ratings.standards):
         console.print("* one case judged the other way on a key question would change this rating")

@@ -177,3 +177,25 @@ def test_a_wrong_passphrase_or_a_changed_byte_is_refused(report_db, tmp_path):
     asked = _import(other, sealed, None)  # no terminal, no passphrase
     assert asked.returncode == 1 and "HMIP_BUNDLE_PASSPHRASE" in asked.stderr
     assert db_content(other) == before
+
+
+async def test_a_case_hidden_from_the_reader_is_neither_sorted_nor_found_by_its_status(restricted_db):
+    """Counted by its status (home and dashboard count alike), but its place in the list sorted
+    by status, or a filter on a status, would tell another inspector what it is."""
+    conn = open_database(restricted_db)
+    store.add_case(conn, FW, "S1", "I3", {"sentence_type": "licence", "sex": "male", "rosh": "low",
+                                          "pre_sentence_report": "no"}, "LF")
+    store.record_answer(conn, FW, "S1", "2.2.3", "yes", "Ordinary note.", "I3")
+    conn.close()
+    app = HmipApp(open_database(restricted_db), restricted_db, "I3")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a", "s")  # all cases, by status: R1 is in progress, like C1 and S1
+        table = app.screen.query_one(DataTable)
+        assert [table.get_row_at(i)[0] for i in range(3)] == ["C1", "S1", "R1"]  # last, not between
+        for status in ("in progress", "not started"):
+            await pilot.press("slash", *status, "enter")
+            refs = [r.value for r in app.screen.query_one(DataTable).rows]
+            assert "R1" not in refs, status
+            await pilot.press("slash", *["backspace"] * len(status), "enter")
+        await pilot.press("slash", *"limited", "enter")
+        assert [r.value for r in app.screen.query_one(DataTable).rows] == ["R1"]

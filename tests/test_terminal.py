@@ -128,3 +128,35 @@ def test_sigkill_mid_case_loses_no_answer_shown_as_saved(terminal, sampled_db):
         shown[question] = value
     os.kill(terminal.pid(), signal.SIGKILL)  # the battery dies
     assert held(sampled_db) == shown
+
+
+def row_text(screen: str, ref: str) -> str:
+    return next((line for line in screen.splitlines() if f" {ref} " in f" {line} "), "")
+
+
+def test_an_answer_given_in_another_terminal_shows_on_the_list_of_all_cases(tmp_path, db):
+    """The app open on every case (`a`); `hmip answer` run meanwhile as another process; the case's
+    row shows the new count within 4 seconds, with no key pressed."""
+    run_hmip("init", "--pdu", "Terminal PDU", db=db, check=True)
+    sample = tmp_path / "sample.csv"
+    sample.write_text("ref,inspector,sentence_type,sex,rosh,pre_sentence_report\n"
+                      "T1,LF,licence,male,high,no\n"
+                      "T2,I2,licence,female,medium,no\n")
+    run_hmip("sample", "import", str(sample), db=db, check=True)
+    term = Terminal([HMIP, "--db", str(db)], {"HMIP_INSPECTOR": "LF", "TERM": "xterm-256color"})
+    try:
+        term.wait_for("My cases")
+        term.keys("a")
+        before = row_text(term.wait_for("All cases"), "T2")
+        # (the Status column is cut to its first letters at 120 columns; the words' starts suffice)
+        assert " 0/" in before and "not st" in before, before
+        run_hmip("answer", "T2", "2.2.1.a", "yes", db=db, inspector="I2", check=True)
+        written = time.monotonic()
+        deadline = written + 4
+        while time.monotonic() < deadline and " 1/" not in row_text(term.screen(), "T2"):
+            time.sleep(0.05)
+        after = row_text(term.screen(), "T2")
+        assert " 1/" in after and "in pr" in after, term.screen()
+        assert "All cases" in term.screen()
+    finally:
+        term.close()

@@ -186,12 +186,12 @@ async def test_the_dashboard_changes_as_cases_are_answered(one_case_db):
         assert isinstance(app.screen, DashboardScreen)
         table = app.screen.query_one(DataTable)
         before = [str(c) for c in table.get_row_at(5)]  # 2.2.1
-        assert before[1] == "2.2.1" and before[2:5] == ["0", "0", "0"]
+        assert before[2] == "2.2.1" and before[3:6] == ["0", "0", "0"]
         await pilot.press("escape", "enter", "y", "y", "y", "y", "y", *"ok", "enter", "escape", "d")
         await app.workers.wait_for_complete()
         await pilot.pause()
         after = [str(c) for c in app.screen.query_one(DataTable).get_row_at(5)]
-        assert after[2:6] == ["1", "0", "1", "100%"]
+        assert after[3:7] == ["1", "0", "1", "100%"]
 
 
 async def test_domain_one_judgements_with_evidence(one_case_db):
@@ -280,3 +280,29 @@ async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path,
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
     assert len(list((tmp_path / "exports").glob("*.xlsx"))) == 1
+
+
+async def test_esc_from_a_case_opened_with_ctrl_p_goes_to_the_case_list(demo_db):
+    """Jump from inside one case to another with the palette, then Esc: the case list, not the
+    first case (where `n` would have answered No)."""
+    app = app_on(demo_db, "LEAD")
+    conn = open_database(demo_db)
+    first, second = [c.ref for c in store.all_cases(conn)
+                     if c.profile.get("limited_access") != "yes"][:2]
+    conn.close()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("a")
+        app.open_case(first)
+        await pilot.pause()
+        assert isinstance(app.screen, CaseWalkScreen) and app.screen.ref == first
+        for via in ("palette", "palette again"):
+            await pilot.press("ctrl+p")
+            await pilot.press(*f"Open case {second}")
+            await pilot.pause(0.5)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, CaseWalkScreen) and app.screen.ref == second, via
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert [type(s).__name__ for s in app.screen_stack] == ["HomeScreen"]

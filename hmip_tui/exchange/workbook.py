@@ -18,6 +18,7 @@ from ..analysis import breakdown, comparisons
 from ..errors import HmipError
 from ..framework import Framework
 from ..rating import Ratings
+from ..words import count
 from ..store.export_rows import answer_count, answer_rows, cases_with_answers
 from .files import atomic_output
 
@@ -173,9 +174,6 @@ def _write(conn, out: Path, progress, include_restricted_notes: bool, reader: st
 
 def _about(wb, f, inspection, framework, ratings: Ratings, restricted: int, included: bool) -> None:
     mod = ratings.extra.get("moderation", {})
-    def count(n: int, thing: str) -> str:
-        return f"{n} {thing}{'' if n == 1 else 's'}"
-
     moderation_line = (f"{count(mod.get('open_conflicts', 0), 'conflict')} and "
                        f"{count(mod.get('disagreements', 0), 'second-reading disagreement')} open; "
                        f"{count(mod.get('awaiting_second_reading', 0), 'second reading')} to finish "
@@ -195,21 +193,36 @@ def _about(wb, f, inspection, framework, ratings: Ratings, restricted: int, incl
         ("Framework", f"{framework.title} ({framework.id} {framework.version})"),
         ("Cases sampled", cases["sampled"]),
         ("Cases complete", cases["complete"]),
+        ("Figures", ratings.standing()),
         ("Moderation", moderation_line),
         ("Limited access cases", f"{restricted}: their evidence notes are "
                                  + ("included, at the lead inspector's request" if included
                                     else "left out of this workbook") if restricted else "none"),
         ("Score", f"{ratings.score} / {ratings.max_score}"),
-        ("Overall rating", ratings.overall.label if ratings.overall else "not yet rated"),
+        ("Overall rating", (ratings.overall.label if ratings.overall else "not yet rated")
+                           + (" (provisional)" if ratings.provisional and ratings.overall else "")),
         ("Tool", f"hmip {__version__}"),
         ("Generated", datetime.now(timezone.utc).isoformat(timespec="seconds")),
         ("Method", "Percentages are of relevant cases judged Yes; 'not applicable' leaves the "
                    "denominator. A standard takes the band of its lowest key question; band edges "
                    "compare the exact percentage. Whole percentages round half up."),
+        ("Small numbers", _small_numbers_line(framework)),
     ]
     for i, (k, v) in enumerate(rows, start=2):
         ws.write(i, 0, k, f.bold)
         ws.write(i, 1, v, f.wrap)
+
+
+def _small_numbers_line(framework: Framework) -> str:
+    rule = framework.small_numbers
+    if rule.min_cases <= 1:
+        return "Every group is shown, however few its cases."
+    if rule.suppressed:
+        return (f"In Breakdowns and Comparisons, a group with fewer than {rule.min_cases} relevant "
+                "cases shows how many it has, and withholds its count of Yes, its percentage and "
+                "any relative rate index.")
+    return (f"In Breakdowns and Comparisons, a group with fewer than {rule.min_cases} relevant "
+            "cases is marked as a small group: read its percentage with care.")
 
 
 def _ratings(wb, f, framework: Framework, ratings: Ratings) -> None:
@@ -239,6 +252,8 @@ def _ratings(wb, f, framework: Framework, ratings: Ratings) -> None:
         ws.write(row + 2, 2, ratings.overall.label, f.band[ratings.overall.id])
     else:
         ws.write(row + 2, 2, "not yet rated: " + ", ".join(ratings.unrated))
+    ws.write(row + 3, 1, "Figures", f.bold)
+    ws.write(row + 3, 2, ratings.standing())
 
 
 def _key_questions(wb, f, framework: Framework, ratings: Ratings) -> None:
@@ -312,45 +327,52 @@ def _breakdowns_and_comparisons(wb, f, conn, framework: Framework) -> None:
     splits = {gid: breakdown(framework, g, split[gid]) for gid, g in groupings.items()}
     texts = {k.id: k.text for s in framework.standards for k in s.key_questions}
 
-    widths = [24, 30, 12, 60, 7, 12, 9]
+    rule = framework.small_numbers
+    small_note = (f"fewer than {rule.min_cases} relevant cases: "
+                  + ("withheld" if rule.suppressed else "read with care"))
+    widths = [24, 30, 12, 60, 7, 12, 9, 30]
     ws = _sheet(wb, "Breakdowns", ["Split by", "Group", "Key question", "Wording", "Yes",
-                                   "Relevant (n)", "% Yes"], widths, f)
+                                   "Relevant (n)", "% Yes", "Small group"], widths, f)
     row = 1
     for gid in framework.breakdowns:
         b = splits[gid]
         labels = {g.id: g.label for g in b.grouping.groups}
         for cell in b.cells:
             values = [b.grouping.label, labels[cell.group], cell.question, texts[cell.question],
-                      cell.yes, cell.relevant]
+                      cell.shown_yes, cell.relevant]
             _fit_row(ws, row, widths, values)
             ws.write_row(row, 0, values)
-            if cell.percent is not None:
-                ws.write(row, 6, _pct(cell.percent), f.percent)
+            if cell.shown_percent is not None:
+                ws.write(row, 6, _pct(cell.shown_percent), f.percent)
+            if cell.small:
+                ws.write(row, 7, small_note)
             row += 1
-    ws.autofilter(0, 0, max(row - 1, 1), 6)
+    ws.autofilter(0, 0, max(row - 1, 1), 7)
 
     ws = _sheet(wb, "Comparisons", ["Compared by", "Group", "Reference group", "Key question",
                                     "Group yes", "Group n", "Group % Yes", "Reference yes",
                                     "Reference n", "Reference % Yes", "Relative rate index",
-                                    "Threshold", "Substantial"],
-                [20, 18, 18, 12, 9, 8, 10, 10, 10, 12, 12, 10, 12], f)
+                                    "Threshold", "Substantial", "Small group"],
+                [20, 18, 18, 12, 9, 8, 10, 10, 10, 12, 12, 10, 12, 30], f)
     row = 1
     threshold = framework.relative_rate_threshold
     for rr in comparisons(framework, splits):
         labels = {g.id: g.label for g in splits[rr.by].grouping.groups}
         ws.write_row(row, 0, [splits[rr.by].grouping.label, labels[rr.group], labels[rr.reference],
-                              rr.question, rr.group_cell.yes, rr.group_cell.relevant])
-        if rr.group_cell.percent is not None:
-            ws.write(row, 6, _pct(rr.group_cell.percent), f.percent)
-        ws.write_row(row, 7, [rr.reference_cell.yes, rr.reference_cell.relevant])
-        if rr.reference_cell.percent is not None:
-            ws.write(row, 9, _pct(rr.reference_cell.percent), f.percent)
+                              rr.question, rr.group_cell.shown_yes, rr.group_cell.relevant])
+        if rr.group_cell.shown_percent is not None:
+            ws.write(row, 6, _pct(rr.group_cell.shown_percent), f.percent)
+        ws.write_row(row, 7, [rr.reference_cell.shown_yes, rr.reference_cell.relevant])
+        if rr.reference_cell.shown_percent is not None:
+            ws.write(row, 9, _pct(rr.reference_cell.shown_percent), f.percent)
         if rr.rri is not None:
             ws.write(row, 10, round(float(rr.rri), 3))
         ws.write(row, 11, f"≥ {threshold:g} or ≤ {1 / threshold:.2f}")
         ws.write(row, 12, "SUBSTANTIAL" if rr.substantial else "", f.bold)
+        if rr.small:
+            ws.write(row, 13, ("not compared: " if rr.suppressed else "") + small_note)
         row += 1
-    ws.autofilter(0, 0, max(row - 1, 1), 12)
+    ws.autofilter(0, 0, max(row - 1, 1), 13)
 
 
 # --- case-level sheets (streamed) --------------------------------------------------------

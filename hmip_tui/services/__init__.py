@@ -5,10 +5,12 @@ who is acting (the inspector code) meets the rules (rights, limited access, reas
 rule holds the same whichever face is used. No SQL and no UI here.
 """
 
-from .cases import (Answer, CaseFile, add_case, answers_for_case, case_refs, check_ref, clean_profile,
+from .cases import (Answer, CaseFile, FieldChange, add_case, set_case_field, answers_for_case, case_refs, check_ref, clean_profile,
                     clear_answer, get_case, import_sample, may_open, profile_problem, record_answer,
                     record_note, set_resume_at, set_status, update_profile)
-from .inspection import (CaseProgress, case_progress, check_in_background, check_inspection, create_demo, current_ratings, found_inspection,
+from .evidence import evidence
+from .live import WrittenElsewhere
+from .inspection import (CaseProgress, case_counts, case_progress, check_in_background, check_inspection, create_demo, current_ratings, found_inspection,
                          get_inspection, inspection_framework, judgements, open_database,
                          record_judgement, require_inspection)
 from .moderation import (agreement_pairs, assign_second_reading, audit_trail, conflicts,
@@ -20,9 +22,9 @@ from .transfer import (backup_now, check_database_path, check_output_path, expor
                        export_workbook, import_bundles, remove_new_database, restore_backup)
 
 __all__ = [
-    "Answer", "CaseFile", "CaseProgress", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
+    "Answer", "CaseFile", "CaseProgress", "FieldChange", "set_case_field", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
     "assign_second_reading", "audit_trail", "backup_now", "check_database_path", "check_output_path",
-    "remove_new_database", "case_progress", "check_in_background", "check_inspection", "case_refs", "clear_answer",
+    "remove_new_database", "case_counts", "case_progress", "check_in_background", "check_inspection", "evidence", "case_refs", "clear_answer",
     "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_workbook",
     "finish_second_reading", "found_inspection", "get_case", "get_inspection", "grant_access",
     "import_bundles", "import_sample", "inspection_framework", "is_lead", "judgements",
@@ -30,5 +32,5 @@ __all__ = [
     "pick_second_readings", "record_answer", "record_judgement", "record_note", "record_second_answer",
     "redact_note", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
     "second_readings", "set_resume_at", "set_status", "settle_conflict", "settle_disagreement",
-    "team_members", "update_profile",
+    "team_members", "update_profile", "WrittenElsewhere",
 ]

@@ -65,13 +65,26 @@ def found_inspection(conn: sqlite3.Connection, *, pdu: str, framework: Framework
                                        fieldwork_start=fieldwork_start)
 
 
+def case_counts(conn: sqlite3.Connection) -> dict:
+    """The sample's progress, counted one way everywhere: every case, limited access included.
+
+    The figures are `provisional` while any sampled case is not complete (or none is sampled):
+    an answer still to come can move any percentage, and so any rating.
+    """
+    statuses = store.status_counts(conn)
+    sampled = sum(statuses.values())
+    return {"sampled": sampled, "complete": statuses["complete"],
+            "provisional": sampled == 0 or statuses["complete"] < sampled}
+
+
 def current_ratings(conn: sqlite3.Connection, framework: Framework | None = None) -> Ratings:
-    """The ratings page as the answers and judgements now stand."""
+    """The ratings page as the answers and judgements now stand, marked provisional until every
+    sampled case is complete."""
     framework = framework or inspection_framework(conn)
     ratings = rate(framework, store.overall_tallies(conn, framework), store.judgements(conn))
-    statuses = dict(conn.execute("SELECT status, count(*) FROM case_file GROUP BY status"))
-    ratings.extra["cases"] = {"sampled": sum(statuses.values()),
-                              "complete": statuses.get("complete", 0)}
+    counts = case_counts(conn)
+    ratings.extra["provisional"] = counts["provisional"]
+    ratings.extra["cases"] = {"sampled": counts["sampled"], "complete": counts["complete"]}
     from .moderation import moderation_counts
 
     ratings.extra["moderation"] = moderation_counts(conn, framework)
@@ -128,7 +141,9 @@ def case_progress(conn: sqlite3.Connection, framework: Framework,
     """Every case with answered-of-required counts, counting only questions that apply: read from
     the counts kept with the answers, so the home screen never reads the answers themselves.
 
-    A limited-access case the reader is not assigned to shows its reference and nothing else.
+    A limited-access case the reader is not assigned to shows its reference and nothing else;
+    its status is kept (never shown in its row) so that the home screen counts the sample as
+    the dashboard and `hmip rate` do: every case, limited access included.
     """
     from ..store.access import is_restricted, refs_open_to
 
@@ -138,7 +153,7 @@ def case_progress(conn: sqlite3.Connection, framework: Framework,
     out = []
     for case in store.cases_with_progress(conn):
         if is_restricted(case.profile) and case.ref not in open_to_reader:
-            out.append(CaseProgress(case.ref, None, "", "", "not_started", 0, 0, True, hidden=True))
+            out.append(CaseProgress(case.ref, None, "", "", case.status, 0, 0, True, hidden=True))
             continue
         out.append(CaseProgress(
             case.ref, case.inspector,

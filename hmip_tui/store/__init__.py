@@ -2,7 +2,7 @@
 
 from .answers import Answer, answers_for_case, clear_answer, record_answer, record_note
 from .cases import (CaseFile, CaseWithProgress, add_case, all_cases, case_count, case_refs,
-                    cases_with_progress,
+                    cases_with_progress, status_counts,
                     get_case, set_resume_at, set_status, update_profile)
 from .counts import option_counts, overall_tallies, tallies, tallies_by
 from .database import connect, ready_to_write, streaming, transaction
@@ -14,6 +14,6 @@ __all__ = [
     "all_cases", "answers_for_case", "case_count", "clear_answer", "connect", "create_inspection", "ready_to_write", "streaming",
     "get_case", "get_inspection", "judgements", "option_counts",
     "overall_tallies", "record_answer", "record_judgement", "record_note",
-    "require_inspection", "set_resume_at", "set_status", "tallies", "tallies_by", "transaction",
+    "require_inspection", "set_resume_at", "set_status", "status_counts", "tallies", "tallies_by", "transaction",
     "update_profile",
 ]

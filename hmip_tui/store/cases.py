@@ -104,6 +104,15 @@ def case_count(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM case_file").fetchone()[0]
 
 
+def status_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many cases stand at each status, every case counted (limited access or not): the one
+    count the home screen, the dashboard, `hmip rate` and the workbook all show. A moderated
+    (locked) case is complete."""
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update(conn.execute("SELECT status, count(*) FROM case_file GROUP BY status"))
+    return counts
+
+
 def case_entries(ref: str, inspector: str | None, profile: dict, *, author: str, at: str,
                  flags: str = history.PLAIN) -> list[history.Entry]:
     """A new case as history: who reads it, then each profile field as a register of its own

@@ -11,6 +11,11 @@ from textual.binding import Binding
 from .. import services
 from ..framework import Framework
 from .commands import HmipCommands
+from .messages import ChangedElsewhere
+
+# How often the app asks whether another writer has committed: the issue's "about once a
+# second", so an answer given in another terminal shows within two.
+WATCH_INTERVAL_S = 1.0
 
 
 class HmipApp(App):
@@ -47,6 +52,15 @@ class HmipApp(App):
         # the verdict; a damaged file stops the app with the sentence that says how to restore.
         self.run_worker(lambda: services.check_in_background(self.conn), thread=True,
                         name="check before writing", exit_on_error=True)
+        # Another writer on the same file: the app's own connection is asked (its own writes do
+        # not count, and in WAL mode the question never waits on a writer), on the UI thread
+        # because the answer takes microseconds.
+        self.written_elsewhere = services.WrittenElsewhere(self.conn)
+        self.set_interval(WATCH_INTERVAL_S, self.watch_other_writers, name="watch other writers")
+
+    def watch_other_writers(self) -> None:
+        if self.written_elsewhere.changed() and self.framework is not None:
+            self.screen.post_message(ChangedElsewhere())
 
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:
@@ -111,7 +125,16 @@ class HmipApp(App):
         return True
 
     def open_case(self, ref: str, question_id: str | None = None) -> None:
+        """Open a case over the case list, however it was reached (ctrl+p from inside another
+        case, say): Esc then always goes back to the list, never to a case left behind, where
+        the next key would answer a question of the wrong case."""
         from .screens.case_walk import CaseWalkScreen
+        from .screens.home import HomeScreen
 
-        if self.may_open(ref):
-            self.push_screen(CaseWalkScreen(ref, question_id))
+        if not self.may_open(ref):
+            return
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            if isinstance(self.screen, CaseWalkScreen):
+                self.screen.remember_place()
+            self.pop_screen()
+        self.push_screen(CaseWalkScreen(ref, question_id))

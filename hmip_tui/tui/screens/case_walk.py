@@ -382,8 +382,12 @@ class CaseWalkScreen(Screen):
 
         self.app.push_screen(AuditTrailScreen(self.ref))
 
-    def action_leave(self) -> None:
+    def remember_place(self) -> None:
+        """Keep the question under the cursor, so reopening the case returns there."""
         q = self.current_question()
         if q is not None:
             services.set_resume_at(self.app.conn, self.ref, q.id)
+
+    def action_leave(self) -> None:
+        self.remember_place()
         self.app.pop_screen()

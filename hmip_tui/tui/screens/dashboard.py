@@ -11,6 +11,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ...rating import Ratings, whole_percent
 
+# From this width the Standard column holds each standard's title as well as its number (the
+# longest, "2.4 Implementation and delivery", with every other column whole beside it); below
+# it, the number alone, so that "Requires improvement" is never cut at 80 columns.
+TITLES_FROM = 100
+
 
 def rating_text(ratings_band, fragile: bool = False) -> Text:
     if ratings_band is None:
@@ -38,13 +43,24 @@ class DashboardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.ratings: Ratings | None = None
+        self.titled = False  # whether the Standard column has room for the standards' titles
+        # The rating sits beside the standard, where it is never cut: at 80 columns every column
+        # up to % Yes fits, and the wording runs off to the right (all of it at 160).
         table = self.query_one(DataTable)
-        # The wording comes last: off to the right at 80 columns, filling the room at 160.
-        for label in ("Standard", "Key question", "Yes", "No", "Relevant", "% Yes", "Rating", "Wording"):
+        for label in ("Standard", "Rating", "Key question", "Yes", "No", "Relevant", "% Yes", "Wording"):
             table.add_column(label)
         self.action_refresh()
 
+    def on_resize(self, event) -> None:
+        # Titles come and go with the width: lay the table out again when that changes.
+        if self.ratings is not None and (event.size.width >= TITLES_FROM) != self.titled:
+            self.show(self.ratings)
+
     def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def on_changed_elsewhere(self) -> None:
         self.action_refresh()
 
     @work(thread=True, exclusive=True)
@@ -60,12 +76,20 @@ class DashboardScreen(Screen):
         self.app.call_from_thread(self.show, ratings)
 
     def show(self, ratings: Ratings) -> None:
+        self.ratings = ratings
+        self.titled = self.size.width >= TITLES_FROM
         table = self.query_one(DataTable)
+        keep = table.cursor_row
         table.clear()
+        for column in table.columns.values():
+            # DataTable.clear keeps each column as wide as its widest cell ever: narrowing to
+            # 80 columns must give the titles' room back to the rating.
+            column.content_width = column.label.cell_len
         for s in ratings.standards:
+            standard = f"{s.id} {s.title}" if self.titled else s.id
             if s.rated_by == "judgement":
-                table.add_row(f"{s.id} {s.title}", Text("team judgement", style="italic"), "", "", "", "",
-                              rating_text(s.rating), "")
+                table.add_row(standard, rating_text(s.rating), Text("judgement", style="italic"),
+                              "", "", "", "", Text(f"{s.title}: a team judgement", style="dim"))
                 continue
             if not s.key_questions:
                 continue
@@ -75,9 +99,11 @@ class DashboardScreen(Screen):
                     rating = Text("not rated", style="dim")
                 pct = "-" if k.percent is None else f"{whole_percent(k.percent)}%"
                 style = "bold" if k.id == s.driver else ""
-                table.add_row(f"{s.id} {s.title}" if i == 0 else "", Text(k.id, style=style),
-                              str(k.yes), str(k.no), str(k.relevant), Text(pct, style=style), rating,
+                table.add_row(standard if i == 0 else "", rating, Text(k.id, style=style),
+                              str(k.yes), str(k.no), str(k.relevant), Text(pct, style=style),
                               Text(k.text, style="dim"))
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
         cases = ratings.extra.get("cases", {})
         overall = rating_text(ratings.overall) if ratings.overall else Text(
             "not yet (" + ", ".join(ratings.unrated) + " unrated)", style="yellow")

@@ -16,7 +16,9 @@ STATUS_LABEL = {"not_started": "not started", "in_progress": "in progress", "com
                 "moderated": "moderated"}
 SORTS = [
     ("reference", lambda c: c.ref),
-    ("status", lambda c: (list(STATUS_LABEL).index(c.status), c.ref)),
+    # A limited-access case the reader may not open is counted by its status (home and dashboard
+    # count alike) but never sorted or found by it: its place in the list would tell its status.
+    ("status", lambda c: (len(STATUS_LABEL) if c.hidden else list(STATUS_LABEL).index(c.status), c.ref)),
     ("progress", lambda c: (c.answered / c.required if c.required else 1, c.ref)),
     ("risk of serious harm", lambda c: (c.rosh, c.ref)),
     ("inspector", lambda c: (c.inspector or "", c.ref)),
@@ -73,6 +75,11 @@ class HomeScreen(Screen):
             return
         self.reload()
 
+    def on_changed_elsewhere(self) -> None:
+        # Another writer's answers move a case's count and status: read the cases again,
+        # keeping the page, the filter and the cursor where they are.
+        self.reload()
+
     # --- data ---------------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -88,8 +95,8 @@ class HomeScreen(Screen):
         rows = [c for c in self.cases if self.show_all or c.inspector == self.app.inspector]
         needle = self.query_text.lower().strip()
         if needle:
-            rows = [c for c in rows if needle in " ".join(
-                (c.ref, c.sentence_type, c.rosh, c.inspector or "", STATUS_LABEL[c.status])).lower()]
+            rows = [c for c in rows if needle in (f"{c.ref} limited access".lower() if c.hidden else " ".join(
+                (c.ref, c.sentence_type, c.rosh, c.inspector or "", STATUS_LABEL[c.status])).lower())]
         rows.sort(key=SORTS[self.sort_index][1])
         self.shown_cases = rows
         pages = max(1, -(-len(rows) // PAGE_SIZE))

@@ -39,6 +39,16 @@ def run_hmip(*args: str, db: Path | None = None, inspector: str = "LF", cwd: Pat
     return result
 
 
+def one_sentence(result, *needles):
+    """A refusal as every command gives one: exit 1, one line on stderr, no traceback."""
+    assert result.returncode == 1, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def db_content(path: Path) -> list[str]:
     """Every row of every table, as SQL text: equal lists mean the same content."""
     conn = sqlite3.connect(path)

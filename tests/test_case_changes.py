@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import db_content, run_hmip
+from conftest import db_content, one_sentence, run_hmip
 from hmip_tui import store
 from hmip_tui.services import open_database
-
-
-def one_sentence(result, *needles):
-    assert result.returncode == 1, result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def a_case(db, complete: bool):

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from conftest import db_content, run_hmip
+from conftest import one_sentence as said
 from mounts import fill, read_only, small_filesystem
 
 from hmip_tui.store.backups import backups_dir
@@ -22,12 +23,9 @@ LONG_NOTE = "Seen at the office; the risk assessment was not reviewed. " * 2000 
 
 
 def one_sentence(result, *needles):
-    assert result.returncode == 1, result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
-    assert "damaged" not in result.stderr and "Traceback" not in result.stderr
+    """One sentence, and never "damaged": that would send the user to restore over good data."""
+    said(result, *needles)
+    assert "damaged" not in result.stderr
 
 
 @pytest.fixture(params=["full", "nearly full"])

@@ -185,15 +185,22 @@ def test_database_wal_and_exports_are_readable_by_their_owner_only(report_db, tm
     assert len(files) == 3 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
 
 
-def _wreck_a_table_the_first_screen_does_not_read(db) -> None:
+def _overwrite_in_table(db, table: str, offset: int, data: bytes) -> None:
+    """Overwrite bytes of a table's root page, `offset` from its start (negative: from its end,
+    where the page's cells are written), in the file as checkpointed."""
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    (page,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'kept_batch'").fetchone()
+    (page,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
     conn.close()
-    data = bytearray(db.read_bytes())
-    data[(page - 1) * page_size:(page - 1) * page_size + 12] = b"\xff" * 12
-    db.write_bytes(bytes(data))
+    whole = bytearray(db.read_bytes())
+    start = (page - 1) * page_size + (offset % page_size)
+    whole[start:start + len(data)] = data
+    db.write_bytes(bytes(whole))
+
+
+def _wreck_a_table_the_first_screen_does_not_read(db) -> None:
+    _overwrite_in_table(db, "kept_batch", 0, b"\xff" * 12)  # its page header
 
 
 async def test_the_app_checks_the_file_beside_its_first_screen_and_backs_it_up(report_db):
@@ -235,15 +242,7 @@ def test_an_export_never_publishes_from_a_damaged_file(report_db, tmp_path):
     """Damage in the kept counts' pages, which a read may not notice: an export checks the
     whole file first, and refuses in one sentence."""
     run_hmip("backup", db=report_db, check=True)
-    conn = sqlite3.connect(report_db)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    (page,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'tally'").fetchone()
-    conn.close()
-    data = bytearray(report_db.read_bytes())
-    start = page * page_size - 1500  # the page's cells, written from its end
-    data[start:start + 1500] = random.Random(7).randbytes(1500)
-    report_db.write_bytes(bytes(data))
+    _overwrite_in_table(report_db, "tally", -1500, random.Random(7).randbytes(1500))  # its cells
     before = report_db.read_bytes()
     for export in (["export", "workbook"], ["export", "csv"], ["bundle", "export"]):
         out = tmp_path / f"out-{export[0]}-{export[1]}"

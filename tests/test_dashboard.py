@@ -60,3 +60,15 @@ async def test_each_rating_word_is_whole_on_its_standards_row(every_word_db, siz
             assert word in on_screen[0], (standard, word, on_screen[0])
             assert all(other not in on_screen[0] for other in WORDS - {word}
                        if other not in word), on_screen[0]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_dashboard_says_provisional_until_every_case_is_complete(every_word_db, size):
+    """The demo is part-complete: the summary line says so, whole, even at 80 columns."""
+    app = HmipApp(open_database(every_word_db), every_word_db, "LEAD")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        summary = next(line for line in screen_lines(app) if "Overall" in line)
+        assert "(provisional)" in summary and "Complete 40 of 60" in summary, summary

@@ -112,5 +112,7 @@ class DashboardScreen(Screen):
         self.query_one("#summary", Static).update(Text.assemble(
             ("Score ", "bold"), f"{ratings.score} / {ratings.max_score}   ",
             ("Overall ", "bold"), overall,
-            f"   Cases complete {cases.get('complete', 0)} of {cases.get('sampled', 0)}",
+            # Until every sampled case is complete, an answer still to come can move any rating.
+            (" (provisional)", "yellow") if ratings.provisional else "",
+            f"   Complete {cases.get('complete', 0)} of {cases.get('sampled', 0)}",
             (f"   {open_items} moderation items open (m on the case list)", "yellow") if open_items else ""))

@@ -115,7 +115,8 @@ def state(path: Path) -> dict:
         "texts": q("SELECT hash FROM text"),
         "open": q("SELECT kind, case_ref, field FROM conflict WHERE closed_by IS NULL"),
         # Derived in step with the answers (store/tally.py): one state too, whatever the order.
-        "tallies": q("SELECT facet, question, value, n FROM tally WHERE n != 0"),
+        "tallies": q("SELECT f.name, t.question, t.value, t.n FROM tally t JOIN facet f ON f.id = t.facet "
+                     "WHERE t.n != 0"),
         "progress": q("SELECT ref, rate_facet, split_facet, answered FROM case_file"),
     }
     conn.close()

@@ -27,11 +27,10 @@ def _rows(conn: sqlite3.Connection, framework: Framework, split: bool, fields=()
     where the tallies are not kept by the framework's fields or by every field asked for."""
     spec = kept.stored_spec(conn)
     if kept.in_step(conn, framework) and set(fields) <= set(spec["split"]):
-        prefix = "s" if split else "r"
         profiles: dict[str, dict] = {}
-        for facet, question, value, n in conn.execute(
-                "SELECT facet, question, value, n FROM tally WHERE facet >= ? AND facet < ? AND n > 0",
-                (prefix, chr(ord(prefix) + 1))):
+        rows = conn.execute("SELECT f.name, t.question, t.value, t.n FROM tally t JOIN facet f ON f.id = t.facet "
+                            f"WHERE t.facet {'>' if split else '<'} 0 AND t.n > 0")
+        for facet, question, value, n in rows:
             profile = profiles.get(facet)
             if profile is None:
                 profile = profiles[facet] = kept.profile_of(facet)

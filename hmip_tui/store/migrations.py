@@ -379,13 +379,23 @@ def _v5_tallies(conn: sqlite3.Connection) -> None:
     """Counts kept in step with the answers (store/tally.py), built from the answers held."""
     from . import tally as tallies
 
-    _run(conn, tallies.SCHEMA)
+    _run(conn, tallies.SCHEMA)  # built by the next migration, which keeps them as they now are
+
+
+def _v6_tallies_by_question(conn: sqlite3.Connection) -> None:
+    """Tallies keyed question first, facets numbered (store/tally.py): the rows one save moves
+    share a page."""
+    from . import tally as tallies
+
+    _run(conn, tallies.FACETS)
     for trigger in tallies.TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {_trigger_name(trigger)}")
         conn.execute(trigger)
     tallies.rebuild(conn)
 
 
-MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history, _v5_tallies]
+MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history, _v5_tallies,
+              _v6_tallies_by_question]
 
 
 def _trigger_name(sql: str) -> str:

@@ -290,7 +290,7 @@ def _apply_case(conn, regs, state, **_) -> None:
     rate, split = tallies.facets_of(tallies.stored_spec(conn), {})
     facets = ", rate_facet, split_facet" if rate is not None else ""
     if rate is not None:
-        tallies.know(conn, rate)
+        tallies.know(conn, rate, split)
     for reg in regs:
         h = _newest(state[reg])
         conn.execute(f"INSERT INTO case_file (ref, inspector, profile, status, created_at{facets}) "

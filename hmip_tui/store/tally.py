@@ -6,7 +6,7 @@ so their cost grows with the framework, not with the archive.
 Each case has two *facets*, strings naming the values of a few of its profile fields:
 - its rating facet, the fields any question's applicability depends on ("r" + JSON);
 - its split facet, those and the fields the breakdowns and comparisons split by ("s" + JSON).
-`tally` holds, per facet, question and value, how many answers say so; triggers on `answer` and
+`tally` holds, per question, value and facet, how many answers say so; triggers on `answer` and
 on a case's facets keep it in step inside the same transaction as the change, whichever path
 made it (a keypress, a merge, a migration). Which questions apply is the framework's rule, kept
 in Python: `applicable` lists, per rating facet, the questions that apply, written here from the
@@ -49,17 +49,36 @@ SCHEMA = """
     CREATE INDEX case_file_status ON case_file(status)
 """
 
+# Schema 6: facets numbered (rating facets below zero, split facets above, each split facet with
+# the rating facet it belongs to), and tally rows keyed question first: the rows one answer moves
+# (its question's old and new value, under its rating and split facets) then sit side by side, on
+# one page for an inspection's few facets, so a save writes one tally page, not two; the rating
+# reads the rows below zero, the breakdowns those above.
+FACETS = """
+    CREATE TABLE facet (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, rate INTEGER);
+    DROP TABLE tally;
+    CREATE TABLE tally (
+        question TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        facet    INTEGER NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (question, value, facet)
+    ) WITHOUT ROWID
+"""
+
+_FACETS_OF_CASE = ("SELECT f.id FROM case_file c JOIN facet f ON f.name = c.split_facet WHERE c.id = {0} "
+                   "UNION ALL SELECT f.rate FROM case_file c JOIN facet f ON f.name = c.split_facet WHERE c.id = {0}")
+
 
 def _count(sign: str, row: str) -> str:
     """Statements adding (+) or taking (-) one answer `row` (NEW or OLD) under its case's facets."""
     if sign == "+":
         return "".join(
-            f"INSERT INTO tally (facet, question, value, n) SELECT {facet}, {row}.question, {row}.value, 1 "
-            f"FROM case_file WHERE id = {row}.case_id AND {facet} IS NOT NULL "
-            "ON CONFLICT DO UPDATE SET n = n + 1; " for facet in ("rate_facet", "split_facet"))
+            f"INSERT INTO tally (question, value, facet, n) SELECT {row}.question, {row}.value, f.{col}, 1 "
+            f"FROM case_file c JOIN facet f ON f.name = c.split_facet WHERE c.id = {row}.case_id "
+            "ON CONFLICT DO UPDATE SET n = n + 1; " for col in ("id", "rate"))
     return (f"UPDATE tally SET n = n - 1 WHERE question = {row}.question AND value = {row}.value AND facet IN "
-            f"(SELECT rate_facet FROM case_file WHERE id = {row}.case_id UNION ALL "
-            f"SELECT split_facet FROM case_file WHERE id = {row}.case_id); ")
+            f"({_FACETS_OF_CASE.format(row + '.case_id')}); ")
 
 
 def _answered(sign: str, row: str) -> str:
@@ -67,12 +86,16 @@ def _answered(sign: str, row: str) -> str:
             f"(SELECT 1 FROM applicable p WHERE p.facet = case_file.rate_facet AND p.question = {row}.question); ")
 
 
-def _move(facet: str) -> str:
-    """A case's answers leave its old facet for its new one."""
-    return (f"UPDATE tally SET n = n - 1 WHERE facet = OLD.{facet} AND (question, value) IN "
-            f"(SELECT question, value FROM answer WHERE case_id = OLD.id); "
-            f"INSERT INTO tally (facet, question, value, n) SELECT NEW.{facet}, question, value, 1 "
-            f"FROM answer WHERE case_id = NEW.id AND NEW.{facet} IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1; ")
+def _move() -> str:
+    """A case's answers leave its old facets for its new ones."""
+    return ("UPDATE tally SET n = n - 1 WHERE OLD.split_facet IS NOT NEW.split_facet AND facet IN "
+            "(SELECT id FROM facet WHERE name = OLD.split_facet UNION ALL SELECT rate FROM facet WHERE "
+            "name = OLD.split_facet) AND (question, value) IN (SELECT question, value FROM answer WHERE "
+            "case_id = OLD.id); " + "".join(
+                f"INSERT INTO tally (question, value, facet, n) SELECT a.question, a.value, f.{col}, 1 "
+                "FROM answer a JOIN facet f ON f.name = NEW.split_facet WHERE a.case_id = NEW.id AND "
+                "OLD.split_facet IS NOT NEW.split_facet ON CONFLICT DO UPDATE SET n = n + 1; "
+                for col in ("id", "rate")))
 
 
 # One statement each (trigger bodies hold semicolons). Kept as made: database.py gives back any
@@ -85,7 +108,7 @@ TRIGGERS = [
     "CREATE TRIGGER answer_recounted AFTER UPDATE OF value ON answer WHEN OLD.value IS NOT NEW.value BEGIN "
     + _count("-", "OLD") + _count("+", "NEW") + "END",
     "CREATE TRIGGER case_facets_moved AFTER UPDATE OF rate_facet, split_facet ON case_file BEGIN "
-    + _move("rate_facet") + _move("split_facet")
+    + _move()
     + "UPDATE case_file SET answered = (SELECT count(*) FROM answer a JOIN applicable p ON p.facet = "
       "NEW.rate_facet AND p.question = a.question WHERE a.case_id = NEW.id) WHERE id = NEW.id; END",
 ]
@@ -145,16 +168,24 @@ def set_case_facets(conn: sqlite3.Connection, case_ids_profiles) -> None:
     rows = []
     for case_id, profile in case_ids_profiles:
         rate, split = facets_of(spec, profile)
-        know(conn, rate)
+        know(conn, rate, split)
         rows.append((rate, split, case_id, rate, split))
     conn.executemany("UPDATE case_file SET rate_facet = ?, split_facet = ? WHERE id = ? AND "
                      "(rate_facet IS NOT ? OR split_facet IS NOT ?)", rows)
 
 
-def know(conn: sqlite3.Connection, rate_facet: str) -> None:
-    """Make sure `applicable` lists the questions that apply under a rating facet."""
+def know(conn: sqlite3.Connection, rate_facet: str, split_facet: str) -> None:
+    """Make sure both facets are numbered, and `applicable` lists the questions that apply under
+    the rating facet."""
     known = getattr(conn, "applicable_facets", None)
+    if known is not None and split_facet in known:
+        return
+    conn.execute("INSERT OR IGNORE INTO facet (id, name) SELECT min(coalesce(min(id), 0), 0) - 1, ? FROM facet",
+                 (rate_facet,))
+    conn.execute("INSERT OR IGNORE INTO facet (id, name, rate) SELECT max(coalesce(max(id), 0), 0) + 1, ?, "
+                 "(SELECT id FROM facet WHERE name = ?) FROM facet", (split_facet, rate_facet))
     if known is not None and rate_facet in known:
+        known.add(split_facet)
         return
     if conn.execute("SELECT 1 FROM applicable WHERE facet = ?", (rate_facet,)).fetchone() is None:
         framework = _framework(conn)
@@ -164,7 +195,7 @@ def know(conn: sqlite3.Connection, rate_facet: str) -> None:
         conn.executemany("INSERT OR IGNORE INTO applicable (facet, question) VALUES (?, ?)",
                          [(rate_facet, q.id) for q in framework.questions.values() if q.applies_to(profile)])
     if known is not None:
-        known.add(rate_facet)
+        known.update((rate_facet, split_facet))
 
 
 def _framework(conn: sqlite3.Connection):
@@ -224,6 +255,7 @@ def rebuild(conn: sqlite3.Connection, framework=None) -> bool:
     spec = spec_of(framework)
     conn.execute("DELETE FROM tally")
     conn.execute("DELETE FROM applicable")
+    conn.execute("DELETE FROM facet")
     conn.execute("INSERT INTO derived (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET "
                  "value = excluded.value", (SPEC, json.dumps(spec, sort_keys=True)))
     if hasattr(conn, "tally_spec"):
@@ -243,10 +275,13 @@ def rebuild(conn: sqlite3.Connection, framework=None) -> bool:
                              [(rate, q.id) for q in framework.questions.values() if q.applies_to(p)])
         rows.append((rate, split, case_id))
     conn.executemany("UPDATE case_file SET rate_facet = ?, split_facet = ? WHERE id = ?", rows)
+    for split, rate in sorted({(split, rate) for rate, split, _ in rows}):
+        know(conn, rate, split)
     conn.execute(moved)
-    for facet in ("rate_facet", "split_facet"):
-        conn.execute(f"INSERT INTO tally (facet, question, value, n) SELECT c.{facet}, a.question, a.value, "
-                     f"count(*) FROM answer a JOIN case_file c ON c.id = a.case_id GROUP BY 1, 2, 3")
+    for col in ("id", "rate"):
+        conn.execute(f"INSERT INTO tally (question, value, facet, n) SELECT a.question, a.value, f.{col}, count(*) "
+                     "FROM answer a JOIN case_file c ON c.id = a.case_id JOIN facet f ON f.name = c.split_facet "
+                     "GROUP BY 1, 2, 3")
     conn.execute("UPDATE case_file SET answered = (SELECT count(*) FROM answer a JOIN applicable p ON "
                  "p.facet = case_file.rate_facet AND p.question = a.question WHERE a.case_id = case_file.id)")
     return True
@@ -286,7 +321,13 @@ def differences(conn: sqlite3.Connection, framework) -> list[str]:
             wrong_facets += 1
             if wrong_facets == 1:
                 out.append(f"case {ref}: its tally facets do not match its profile")
-    kept = {(f, q, v): n for f, q, v, n in conn.execute("SELECT facet, question, value, n FROM tally") if n}
+    unpaired = conn.execute(
+        "SELECT c.ref FROM case_file c LEFT JOIN facet f ON f.name = c.split_facet LEFT JOIN facet r ON r.id = f.rate "
+        "WHERE r.name IS NOT c.rate_facet LIMIT 1").fetchone()
+    if unpaired:
+        out.append(f"case {unpaired[0]}: its facets are not numbered as its profile says")
+    kept = {(f, q, v): n for f, q, v, n in conn.execute(
+        "SELECT f.name, t.question, t.value, t.n FROM tally t JOIN facet f ON f.id = t.facet") if n}
     counted = {}
     for facet in ("rate_facet", "split_facet"):
         counted.update({(f, q, v): n for f, q, v, n in conn.execute(

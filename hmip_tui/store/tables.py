@@ -86,6 +86,7 @@ class LaptopEntry(EntryFields, LaptopBase, table=True):
 
 class LaptopBatch(BatchFields, LaptopBase, table=True):
     __tablename__ = "batch"
+    digest: bytes = _blob(nullable=False, unique=True)
     seq: int | None = Field(default=None, sa_type=Integer, primary_key=True)
     received_at: str = _text(nullable=False)
     via_lead: int = Field(default=0, sa_type=Integer, nullable=False)

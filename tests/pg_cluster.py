@@ -70,9 +70,21 @@ class Cluster:
             shutil.rmtree(self.home, ignore_errors=True)
 
 
-if __name__ == "__main__":  # .ci/run: start one, print its URL and the folder to stop it by
+def stop_at(home: str) -> None:
+    """Stop the cluster kept in `home` (as `start` printed it) and remove it."""
+    c = Cluster.__new__(Cluster)
+    c.bin, c.home = binaries(), Path(home)
+    c.data, c.as_postgres = c.home / "data", os.geteuid() == 0
+    c.stop()
+
+
+if __name__ == "__main__":  # .ci/run: `start` prints the URL and the folder; `stop FOLDER`
     import sys
 
-    c = Cluster()
-    if sys.argv[1:] == ["start"]:
+    if sys.argv[1:2] == ["start"]:
+        c = Cluster()
         print(c.start(), c.home)
+    elif sys.argv[1:2] == ["stop"] and len(sys.argv) == 3:
+        stop_at(sys.argv[2])
+    else:
+        sys.exit("usage: pg_cluster.py start | stop FOLDER")

@@ -83,6 +83,15 @@ CREATE OR REPLACE FUNCTION hmip.is_lead(uid text) RETURNS boolean
 CREATE OR REPLACE FUNCTION hmip.has_team(uid text) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmip AS
     $$ SELECT EXISTS (SELECT 1 FROM hmip.inspector i WHERE i.inspection = uid) $$;
+-- The inspections this login is on, and leads: policies call them as (SELECT ...), which
+-- PostgreSQL evaluates once a statement, not once a row.
+CREATE OR REPLACE FUNCTION hmip.my_inspections() RETURNS text[]
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmip AS
+    $$ SELECT coalesce(array_agg(i.inspection), '{}') FROM hmip.inspector i WHERE i.code = hmip.current_code() $$;
+CREATE OR REPLACE FUNCTION hmip.led_inspections() RETURNS text[]
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmip AS
+    $$ SELECT coalesce(array_agg(i.inspection), '{}') FROM hmip.inspector i
+       WHERE i.code = hmip.current_code() AND i.role = 'lead' $$;
 CREATE OR REPLACE FUNCTION hmip.may_read_text(uid text, ref text, is_limited boolean) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmip AS
     $$ SELECT (
@@ -97,13 +106,12 @@ CREATE OR REPLACE FUNCTION hmip.append_only() RETURNS trigger LANGUAGE plpgsql A
 CREATE OR REPLACE FUNCTION hmip.note_replaced() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmip AS
     $$ BEGIN
-         IF NEW.parents IS NOT NULL THEN
-           INSERT INTO hmip.replaced (inspection, id)
-             SELECT NEW.inspection, substring(NEW.parents FROM i FOR 32)
-             FROM generate_series(1, length(NEW.parents), 32) AS i
-             ON CONFLICT DO NOTHING;
-         END IF;
-         RETURN NEW;
+         INSERT INTO hmip.replaced (inspection, id)
+           SELECT n.inspection, substring(n.parents FROM i FOR 32)
+           FROM arriving n, generate_series(1, length(n.parents), 32) AS i
+           WHERE n.parents IS NOT NULL
+           ON CONFLICT DO NOTHING;
+         RETURN NULL;
        END $$;
 """
 
@@ -124,8 +132,8 @@ DROP TRIGGER IF EXISTS text_append_only ON hmip.text;
 CREATE TRIGGER text_append_only BEFORE UPDATE ON hmip.text
     FOR EACH ROW EXECUTE FUNCTION hmip.append_only();
 DROP TRIGGER IF EXISTS entry_replaces ON hmip.entry;
-CREATE TRIGGER entry_replaces AFTER INSERT ON hmip.entry
-    FOR EACH ROW EXECUTE FUNCTION hmip.note_replaced()
+CREATE TRIGGER entry_replaces AFTER INSERT ON hmip.entry REFERENCING NEW TABLE AS arriving
+    FOR EACH STATEMENT EXECUTE FUNCTION hmip.note_replaced()
 """
 
 # Row-level security: every table the inspectors' role touches.
@@ -153,23 +161,25 @@ CREATE POLICY lead_writes ON hmip.limited_case FOR ALL USING (hmip.is_lead(inspe
 
 ALTER TABLE hmip.entry ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS members_read ON hmip.entry;
-CREATE POLICY members_read ON hmip.entry FOR SELECT USING (hmip.is_member(inspection));
+CREATE POLICY members_read ON hmip.entry FOR SELECT USING (inspection = ANY ((SELECT hmip.my_inspections())::text[]));
 DROP POLICY IF EXISTS own_entries ON hmip.entry;
 CREATE POLICY own_entries ON hmip.entry FOR INSERT WITH CHECK (
-    hmip.is_member(inspection) AND (author = hmip.current_code() OR author = '' OR hmip.is_lead(inspection)));
+    inspection = ANY ((SELECT hmip.my_inspections())::text[])
+    AND (author = (SELECT hmip.current_code()) OR author = '' OR inspection = ANY ((SELECT hmip.led_inspections())::text[])));
 
 ALTER TABLE hmip.batch ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS members_read ON hmip.batch;
-CREATE POLICY members_read ON hmip.batch FOR SELECT USING (hmip.is_member(inspection));
+CREATE POLICY members_read ON hmip.batch FOR SELECT USING (inspection = ANY ((SELECT hmip.my_inspections())::text[]));
 DROP POLICY IF EXISTS own_batches ON hmip.batch;
 CREATE POLICY own_batches ON hmip.batch FOR INSERT WITH CHECK (
-    hmip.is_member(inspection) AND (signer = hmip.current_code() OR hmip.is_lead(inspection)));
+    inspection = ANY ((SELECT hmip.my_inspections())::text[])
+    AND (signer = (SELECT hmip.current_code()) OR inspection = ANY ((SELECT hmip.led_inspections())::text[])));
 
 ALTER TABLE hmip.text ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS who_may_open ON hmip.text;
 CREATE POLICY who_may_open ON hmip.text FOR SELECT USING (hmip.may_read_text(inspection, case_ref, limited));
 DROP POLICY IF EXISTS members_write ON hmip.text;
-CREATE POLICY members_write ON hmip.text FOR INSERT WITH CHECK (hmip.is_member(inspection));
+CREATE POLICY members_write ON hmip.text FOR INSERT WITH CHECK (inspection = ANY ((SELECT hmip.my_inspections())::text[]));
 
 ALTER TABLE hmip.login ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS own_login ON hmip.login;

@@ -170,13 +170,13 @@ def fetch(pg, uid: str, wanted: set[bytes]) -> Incoming:
     """The batches in `wanted`, every entry they sign (in the server's order, parents first), and
     the texts of those entries this login may read (row-level security leaves out the others)."""
     rows = pg.execute("SELECT digest, signer, key, signature, entries FROM hmip.batch "
-                      "WHERE inspection = %s AND digest = ANY(%s) ORDER BY seq", (uid, list(wanted))).fetchall()
+                      "WHERE inspection = %s AND digest = ANY(%b) ORDER BY seq", (uid, list(wanted))).fetchall()
     batch_rows = [tuple(bytes(x) if isinstance(x, memoryview) else x for x in r) for r in rows]
     ids = list({i for r in batch_rows for i in split_parents(r[4])})
     entries = [tuple(bytes(x) if isinstance(x, memoryview) else x for x in r) for r in pg.execute(
         "SELECT id, kind, case_ref, field, value, note, reason, author, at, parents, flags FROM hmip.entry "
-        "WHERE inspection = %s AND id = ANY(%s) ORDER BY seq", (uid, ids))]
+        "WHERE inspection = %s AND id = ANY(%b) ORDER BY seq", (uid, ids))]
     hashes = list({h for e in entries for h in (e[5], e[6]) if h})
     texts = [(bytes(h), bytes(s), b) for h, s, b in pg.execute(
-        "SELECT hash, salt, body FROM hmip.text WHERE inspection = %s AND hash = ANY(%s)", (uid, hashes))]
+        "SELECT hash, salt, body FROM hmip.text WHERE inspection = %s AND hash = ANY(%b)", (uid, hashes))]
     return Incoming(batch_rows, entries, texts)

@@ -310,3 +310,14 @@ def test_a_shared_folder_is_a_sync_target_too(team, tmp_path):
     lf.run("sync", str(shared))
     assert lf.answer("C1", "2.2.1") == ("yes", "Seen on the shared drive.")
     lf.run("sync", str(shared))  # again: nothing new, nothing refused
+
+
+def test_a_target_that_is_neither_a_url_nor_a_folder_is_one_sentence(tmp_path):
+    """No PostgreSQL needed: these are refused before anything is reached or written."""
+    one_sentence(hmip_admin("server", "init", "not-a-url", check=False), "given as a URL")
+    one_sentence(hmip_admin("server", "add", "mysql://admin@127.0.0.1/db", "I2", check=False), "given as a URL")
+    one_sentence(hmip_admin("server", "add", "postgresql://admin@127.0.0.1/db", "not a code", check=False))
+    lf = Laptop(tmp_path, "LF")
+    lf.run("init", "--pdu", "Folder PDU")
+    one_sentence(lf.run("sync", str(tmp_path / "no-such-folder"), check=False), "is not a folder")
+    one_sentence(lf.run("sync", str(tmp_path), "--inspection", "another-uid", check=False), "not another-uid")

@@ -37,20 +37,28 @@ def where(url: str) -> str:
     """The server as it may be printed: host, port and database, never the login or password."""
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
-    return f"{host}:{parts.port or 5432} database {parts.path.lstrip('/') or 'postgres'}"
+    try:
+        port = parts.port or 5432
+    except ValueError:  # a port that is not a number: libpq refuses it, in its own words
+        port = "?"
+    return f"{host}:{port} database {parts.path.lstrip('/') or 'postgres'}"
 
 
 def connect(url: str):
     """A psycopg connection; a refusal becomes one sentence that never quotes the password."""
     import psycopg
 
-    if not is_server_url(url):
-        raise HmipError("a team server is given as a URL: postgresql://LOGIN:PASSWORD@HOST:PORT/DATABASE"
-                        "?sslmode=verify-full")
+    _require_url(url)
     try:
         return psycopg.connect(_SCHEME.sub("postgresql://", url), connect_timeout=15)
     except psycopg.Error as exc:
         raise HmipError(f"cannot connect to the team server at {where(url)}: {said(exc, url)}") from None
+
+
+def _require_url(url: str) -> None:
+    if not is_server_url(url):
+        raise HmipError("a team server is given as a URL: postgresql://LOGIN:PASSWORD@HOST:PORT/DATABASE"
+                        "?sslmode=verify-full")
 
 
 def said(exc: Exception, url: str = "") -> str:
@@ -236,6 +244,7 @@ def init(url: str) -> None:
 
     from .tables import SERVER_SCHEMA, server_metadata
 
+    _require_url(url)
     engine = create_engine(_engine_url(url), connect_args={"connect_timeout": 15})
     try:
         with engine.begin() as db:

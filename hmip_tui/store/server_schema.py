@@ -65,7 +65,8 @@ def said(exc: Exception, url: str = "") -> str:
     """The first line of a driver's message, with anything of the URL's secret taken out."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     password = urlsplit(url).password if url else None
-    return text.replace(password, "***") if password else text
+    # A password of a few letters would blot out words of the message: libpq never quotes one.
+    return text.replace(password, "***") if password and len(password) >= 6 else text
 
 
 def login_name(code: str) -> str:

@@ -63,7 +63,6 @@ def _sign_what_is_new(conn: sqlite3.Connection, uid: str, by: str) -> None:
 def _with_server(conn: sqlite3.Connection, url: str, by: str, uid: str, holding: bool) -> SyncSummary:
     import psycopg
 
-    from ..store import server_sync as rows
     from ..store.server_schema import connect, said, where
 
     summary = SyncSummary(where(url))
@@ -99,9 +98,7 @@ def _push(conn, pg, uid: str, by: str, summary: SyncSummary) -> None:
             if not lead:
                 raise HmipError(f"the team server at {summary.where} does not hold this inspection yet: "
                                 "the lead syncs it first")
-            pg.execute("INSERT INTO hmip.inspection (uid, pdu, framework_id, framework_version) "
-                       "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                       (uid, inspection.pdu, inspection.framework_id, inspection.framework_version))
+            rows.found_inspection(pg, inspection)
         if lead:
             rows.publish_team(pg, uid, by, *rows.team_as_held(conn))
         out = rows.outgoing(conn, uid, rows.server_digests(pg, uid), by, lead)

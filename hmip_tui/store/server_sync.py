@@ -95,6 +95,13 @@ def server_inspection(pg, uid: str) -> tuple | None:
                       (uid,)).fetchone()
 
 
+def found_inspection(pg, inspection) -> None:
+    """The lead's first sync puts the inspection on the server (no conflict target: see below)."""
+    pg.execute("INSERT INTO hmip.inspection (uid, pdu, framework_id, framework_version) "
+               "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+               (inspection.uid, inspection.pdu, inspection.framework_id, inspection.framework_version))
+
+
 def publish_team(pg, uid: str, me: str, team: list[tuple[str, str]], limited: dict[str, str]) -> bool:
     """A lead's laptop makes the server's team and limited-access list what it holds (inside the
     caller's transaction). Returns whether anything changed.

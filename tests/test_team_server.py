@@ -188,6 +188,14 @@ def test_server_init_is_idempotent_and_needs_no_laptop(server, tmp_path):
     before = _catalog(server)
     hmip_admin("server", "init", server)
     assert _catalog(server) == before
+    # The server's tables are the SQLModel classes' (store/tables.py), column for column.
+    from hmip_tui.store.tables import server_metadata
+
+    made = {}
+    for table, column, _, nullable in before[0]:
+        made.setdefault(table, set()).add((column, nullable == "YES"))
+    for table in server_metadata.sorted_tables:
+        assert made[table.name] == {(c.name, bool(c.nullable) and not c.primary_key) for c in table.columns}
 
 
 def test_an_inspectors_login_writes_only_its_own_entries_and_never_rewrites(server, team):

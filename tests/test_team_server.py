@@ -177,6 +177,13 @@ def test_three_laptops_sync_through_the_team_server(server, team):
     assert notes_of_r1(i3.url) == [] and notes_of_r1(lf.url) == []
     assert notes_of_r1(i2.url) == [SECRET]
 
+    # The lead assigns R1 to I3 too: on I3's next sync the server gives it the notes held back.
+    lf.run("case", "grant", "R1", "I3")
+    lf.run("sync", lf.url)
+    i3.run("sync", i3.url)
+    assert i3.answer("R1", "2.2.3") == ("no", SECRET)
+    assert notes_of_r1(i3.url) == [SECRET]
+
     # A sync with nothing new changes nothing and says so.
     again = lf.run("sync", lf.url)
     assert "Nothing new" in again.stdout

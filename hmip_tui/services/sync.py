@@ -15,6 +15,7 @@ Run again, each step finds what is already done and does the rest.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,30 +62,42 @@ def _sign_what_is_new(conn: sqlite3.Connection, uid: str, by: str) -> None:
 
 
 def _with_server(conn: sqlite3.Connection, url: str, by: str, uid: str, holding: bool) -> SyncSummary:
-    import psycopg
-
-    from ..store.server_schema import connect, said, where
+    from ..exchange.bundle import merge_received
+    from ..store.server_schema import connect, where
 
     summary = SyncSummary(where(url))
     pg = connect(url)
     try:
-        try:
+        with _said_as_one_sentence(url, summary.where):
             if holding:
                 _push(conn, pg, uid, by, summary)
             received = _pull(conn, pg, uid, summary.where)
-        except psycopg.OperationalError as exc:
-            raise HmipError(f"the connection to the team server at {summary.where} was lost ({said(exc, url)}): "
-                            "nothing was left half done; run hmip sync again to finish") from None
-        except psycopg.Error as exc:
-            raise HmipError(f"the team server at {summary.where} refused the sync: {said(exc, url)}; "
-                            "nothing was left half done") from None
+        if received is not None:
+            summary.imported = merge_received(conn, [received], by, "before-sync-import")
+        # After the merge: a grant it brought may open notes the server now gives this login.
+        with _said_as_one_sentence(url, summary.where):
+            late = _notes_now_open(conn, pg, uid, summary.where)
+        if late is not None:
+            summary.imported += merge_received(conn, [late], by, "before-sync-import")
     finally:
         pg.close()
-    if received is not None:
-        from ..exchange.bundle import merge_received
-
-        summary.imported = merge_received(conn, [received], by, "before-sync-import")
     return summary
+
+
+@contextmanager
+def _said_as_one_sentence(url: str, where: str):
+    import psycopg
+
+    from ..store.server_schema import said
+
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise HmipError(f"the connection to the team server at {where} was lost ({said(exc, url)}): "
+                        "nothing was left half done; run hmip sync again to finish") from None
+    except psycopg.Error as exc:
+        raise HmipError(f"the team server at {where} refused the sync: {said(exc, url)}; "
+                        "nothing was left half done") from None
 
 
 def _push(conn, pg, uid: str, by: str, summary: SyncSummary) -> None:
@@ -141,6 +154,24 @@ def _pull(conn, pg, uid: str, label: str):
         },
     }
     return read_history(data, Path(f"the team server at {label}"), None, None)
+
+
+def _notes_now_open(conn, pg, uid: str, label: str):
+    """Notes held back when their entries came (a limited-access case not open to this login
+    then) that the server now gives (the lead has since assigned the case): a history of no new
+    entries, only texts, through the same merge, which keeps only what this laptop may open."""
+    from ..store import server_sync as rows
+    from ..store.inspections import require_inspection
+    from ..store.merge import Received
+
+    waiting = rows.notes_waiting(conn)
+    texts = rows.texts_of(pg, uid, waiting) if waiting else []
+    if not texts:
+        return None
+    ids = rows.entries_using(conn, {h for h, _, _ in texts})
+    inspection = require_inspection(conn)
+    return Received(Path(f"the team server at {label}"), uid, (inspection.framework_id, inspection.framework_version),
+                    [None] * len(ids), [], texts, None, signed=True, ids=ids)
 
 
 def _ids(blob: bytes | None) -> list[bytes]:

@@ -69,6 +69,18 @@ def outgoing(conn: sqlite3.Connection, uid: str, on_server: set[bytes], me: str,
     return out
 
 
+def notes_waiting(conn: sqlite3.Connection) -> list[bytes]:
+    """Notes this laptop knows only by hash (withheld when their entries came): few, indexed."""
+    return [h for (h,) in conn.execute(
+        "SELECT DISTINCT note_hash FROM answer WHERE note IS NULL AND note_hash IS NOT NULL")]
+
+
+def entries_using(conn: sqlite3.Connection, hashes: set[bytes]) -> list[bytes]:
+    """The ids of the entries held here whose note is one of `hashes` (a scan: run only when
+    the server has sent such notes)."""
+    return [i for i, note in conn.execute("SELECT id, note FROM entry WHERE note IS NOT NULL") if note in hashes]
+
+
 def team_as_held(conn: sqlite3.Connection) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The team, and each limited-access case with the codes that may open it (its own
     inspector and those granted), as this laptop holds them: what a lead's sync publishes."""
@@ -171,6 +183,12 @@ def push(pg, out: Outgoing) -> None:
                             (_INSERT_BATCHES, out.batches)):
         if rows:
             pg.execute(statement, _columns(rows))
+
+
+def texts_of(pg, uid: str, hashes: list[bytes]) -> list[tuple[bytes, bytes, str]]:
+    """The texts among `hashes` this login may read now (a case granted since they came)."""
+    return [(bytes(h), bytes(s), b) for h, s, b in pg.execute(
+        "SELECT hash, salt, body FROM hmip.text WHERE inspection = %s AND hash = ANY(%b)", (uid, hashes))]
 
 
 def fetch(pg, uid: str, wanted: set[bytes]) -> Incoming:

@@ -211,11 +211,20 @@ def test_an_inspectors_login_writes_only_its_own_entries_and_never_rewrites(serv
     i2.run("sync", i2.url, "--inspection", uid)
     with psycopg.connect(i2.url) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("INSERT INTO hmip.entry (inspection, id, kind, author, at) "
-                         "VALUES (%s, %s, 'answer', 'LF', '2022-08-01T09:00:00+00:00')", (uid, b"x" * 32))
+            conn.execute("INSERT INTO hmip.entry (inspection, id, kind, case_ref, field, value, author, at, flags) "
+                         "VALUES (%s, %s, 'answer', 'C1', '2.2.1', 'yes', 'LF', '2022-08-01T09:00:00+00:00', '')",
+                         (uid, b"x" * 32))
+    with psycopg.connect(i2.url) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO hmip.batch (inspection, digest, signer, key, signature, entries) "
+                         "VALUES (%s, %s, 'LF', %s, %s, %s)", (uid, b"d" * 32, b"k" * 32, b"s" * 64, b"x" * 32))
     with psycopg.connect(i2.url) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE hmip.entry SET value = 'no'")
+    with psycopg.connect(i2.url) as conn:  # its own entry goes in
+        conn.execute("INSERT INTO hmip.entry (inspection, id, kind, case_ref, field, value, author, at, flags) "
+                     "VALUES (%s, %s, 'answer', 'C1', '2.2.1', 'yes', 'I2', '2022-08-01T09:00:00+00:00', '')",
+                     (uid, b"y" * 32))
     with psycopg.connect(i2.url) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO hmip.inspector (inspection, code, role) VALUES (%s, 'I2', 'lead')", (uid,))

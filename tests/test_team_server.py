@@ -241,6 +241,10 @@ def test_the_analysts_role_sees_answers_as_they_stand_and_counts_without_limited
     i2.run("answer", "C1", "2.2.1", "no", "--note", "Corrected.")
     i2.run("answer", "R1", "2.2.1", "no", "--note", SECRET)
     i2.run("sync", i2.url)
+    with psycopg.connect(i2.url) as conn:  # a row sent without a signed batch: no view shows it
+        conn.execute("INSERT INTO hmip.entry (inspection, id, kind, case_ref, field, value, author, at, flags) "
+                     "VALUES (%s, %s, 'answer', 'C2', '2.2.4', 'no', 'I2', '2022-08-01T09:00:00+00:00', '')",
+                     (uid, b"z" * 32))
     analyst = hmip_admin("server", "add", server, "AN1", "--analyst").stdout.strip().splitlines()[-1]
     with psycopg.connect(analyst) as conn:
         now = conn.execute("SELECT case_ref, question, value, note FROM hmip.answers_now "

@@ -111,21 +111,33 @@ CREATE OR REPLACE FUNCTION hmip.may_read_text(uid text, ref text, is_limited boo
            ELSE NOT is_limited END) $$;
 CREATE OR REPLACE FUNCTION hmip.append_only() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN RAISE EXCEPTION 'the history is append-only (%)', TG_TABLE_NAME; END $$;
--- Which entries a later entry replaces: the views of answers as they stand read it.
-CREATE OR REPLACE FUNCTION hmip.note_replaced() RETURNS trigger
+-- When a signed batch arrives (after its entries, in the same push): its entries are signed,
+-- and the entries they replace are replaced. The analysts' views read only signed entries, so
+-- a row inserted without a batch (no laptop pulls it) changes nothing they see.
+CREATE OR REPLACE FUNCTION hmip.note_signed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmip AS
     $$ BEGIN
+         INSERT INTO hmip.signed (inspection, id)
+           SELECT b.inspection, substring(b.entries FROM j FOR 32)
+           FROM arriving b, generate_series(1, length(b.entries), 32) AS j
+           ON CONFLICT DO NOTHING;
          INSERT INTO hmip.replaced (inspection, id)
-           SELECT n.inspection, substring(n.parents FROM i FOR 32)
-           FROM arriving n, generate_series(1, length(n.parents), 32) AS i
-           WHERE n.parents IS NOT NULL
+           SELECT e.inspection, substring(e.parents FROM i FOR 32)
+           FROM arriving b
+           CROSS JOIN LATERAL generate_series(1, length(b.entries), 32) AS j
+           JOIN hmip.entry e ON e.inspection = b.inspection AND e.id = substring(b.entries FROM j FOR 32)
+           CROSS JOIN LATERAL generate_series(1, length(e.parents), 32) AS i
+           WHERE e.parents IS NOT NULL
            ON CONFLICT DO NOTHING;
          RETURN NULL;
        END $$;
+DROP FUNCTION IF EXISTS hmip.note_replaced() CASCADE;
 """
 
 _DERIVED = """
 CREATE TABLE IF NOT EXISTS hmip.replaced (
+    inspection text NOT NULL, id bytea NOT NULL, PRIMARY KEY (inspection, id));
+CREATE TABLE IF NOT EXISTS hmip.signed (
     inspection text NOT NULL, id bytea NOT NULL, PRIMARY KEY (inspection, id));
 CREATE INDEX IF NOT EXISTS entry_register ON hmip.entry (inspection, kind, case_ref, field)
 """
@@ -140,9 +152,9 @@ CREATE TRIGGER batch_append_only BEFORE UPDATE OR DELETE ON hmip.batch
 DROP TRIGGER IF EXISTS text_append_only ON hmip.text;
 CREATE TRIGGER text_append_only BEFORE UPDATE ON hmip.text
     FOR EACH ROW EXECUTE FUNCTION hmip.append_only();
-DROP TRIGGER IF EXISTS entry_replaces ON hmip.entry;
-CREATE TRIGGER entry_replaces AFTER INSERT ON hmip.entry REFERENCING NEW TABLE AS arriving
-    FOR EACH STATEMENT EXECUTE FUNCTION hmip.note_replaced()
+DROP TRIGGER IF EXISTS batch_signs ON hmip.batch;
+CREATE TRIGGER batch_signs AFTER INSERT ON hmip.batch REFERENCING NEW TABLE AS arriving
+    FOR EACH STATEMENT EXECUTE FUNCTION hmip.note_signed()
 """
 
 # Row-level security: every table the inspectors' role touches.
@@ -207,6 +219,7 @@ FROM hmip.entry e
 LEFT JOIN hmip.limited_case l ON l.inspection = e.inspection AND l.case_ref = e.case_ref
 LEFT JOIN hmip.text t ON t.inspection = e.inspection AND t.hash = e.note
 WHERE e.kind = 'answer' AND e.value <> ''
+  AND EXISTS (SELECT 1 FROM hmip.signed s WHERE s.inspection = e.inspection AND s.id = e.id)
   AND NOT EXISTS (SELECT 1 FROM hmip.replaced r WHERE r.inspection = e.inspection AND r.id = e.id);
 COMMENT ON VIEW hmip.answers_now IS
   'Each answer as it stands (the heads of its register, two rows and in_conflict while a conflict is open), without the notes of limited-access cases';

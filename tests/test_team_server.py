@@ -124,7 +124,8 @@ def team(server, tmp_path):
     for code, laptop in laptops.items():
         out = hmip_admin("server", "add", server, code)
         laptop.url = out.stdout.strip().splitlines()[-1]
-        assert laptop.url.startswith("postgresql://hmip_" + code + ":")
+        database = urlsplit(server).path.lstrip("/")
+        assert urlsplit(laptop.url).username == f"hmip_{database[:20]}_{code}"
     lf = laptops["LF"]
     lf.run("init", "--pdu", "Team Server PDU")
     sample = tmp_path / "sample.csv"
@@ -288,7 +289,7 @@ def test_a_connection_cut_mid_push_or_mid_pull_leaves_both_sides_consistent(serv
     lf, i2, uid = team["LF"], team["I2"], team["uid"]
     # Mid-push: the entries are sent, the texts (then the batches) wait on a lock, and the
     # backend is ended.
-    thread, killed = _terminate_when_waiting(server, "hmip_LF", "text")
+    thread, killed = _terminate_when_waiting(server, urlsplit(lf.url).username, "text")
     cut = lf.run("sync", lf.url, check=False)
     thread.join()
     assert killed
@@ -302,7 +303,7 @@ def test_a_connection_cut_mid_push_or_mid_pull_leaves_both_sides_consistent(serv
     assert held == lf.sql("SELECT count(*) FROM entry")[0][0]
 
     # Mid-pull: I2 joining is cut while reading the entries; its file is left without an inspection.
-    thread, killed = _terminate_when_waiting(server, "hmip_I2", "entry")
+    thread, killed = _terminate_when_waiting(server, urlsplit(i2.url).username, "entry")
     cut = i2.run("sync", i2.url, "--inspection", uid, check=False)
     thread.join()
     assert killed

@@ -69,12 +69,15 @@ def said(exc: Exception, url: str = "") -> str:
     return text.replace(password, "***") if password and len(password) >= 6 else text
 
 
-def login_name(code: str) -> str:
-    """The PostgreSQL login of an inspector code: codes are letters, digits, `.`, `_`, `-` (at
-    most 32), so the name is at most 37 characters and is always quoted as an identifier."""
+def login_name(code: str, database: str) -> str:
+    """The PostgreSQL login of an inspector code in this database. Roles belong to the whole
+    cluster, and one cluster may hold several teams' stores (with an LF each): the database's
+    name (its first 20 characters) keeps their logins apart. Codes are letters, digits, `.`,
+    `_`, `-` (at most 32), so a name is at most 58 characters (PostgreSQL allows 63); it is
+    always quoted as an identifier."""
     from ..identity import check_code
 
-    return LOGIN_PREFIX + check_code(code)
+    return f"{LOGIN_PREFIX}{database[:20]}_{check_code(code)}"
 
 
 _FUNCTIONS = """
@@ -297,11 +300,11 @@ def add(url: str, code: str, *, analyst: bool = False) -> str:
     inspector's laptop syncs with. The URL holds the password: it is a secret."""
     from psycopg import sql
 
-    name = login_name(code)
     password = secrets.token_urlsafe(24)
     group = ANALYSTS_ROLE if analyst else INSPECTORS_ROLE
     with connect(url) as conn:
         try:
+            name = login_name(code, conn.execute("SELECT current_database()").fetchone()[0])
             if not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'hmip'").fetchone():
                 raise HmipError(f"the team server at {where(url)} has no team store yet: run hmip server init first")
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()

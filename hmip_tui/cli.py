@@ -300,6 +300,11 @@ def bundle_import(obj: Context, files):
     obj.creates = True
     summaries = import_bundles(obj.conn, list(files), obj.inspector,
                                passphrase=lambda: _passphrase(confirm=False))
+    _say_imported(obj, summaries)
+
+
+def _say_imported(obj: Context, summaries) -> None:
+    """What each bundle (or a sync's pull) brought: the same lines for both."""
     for s in summaries:
         m = s.merged
         for code, fingerprint, relayed_by in m.pinned:
@@ -330,6 +335,58 @@ def bundle_import(obj: Context, files):
             f"yourself lead of it with hmip team add {obj.inspector} --role lead.")
     elif summaries and summaries[0].merged.created_inspection and not is_lead(obj.conn, obj.inspector):
         say(f"Joined the inspection as {obj.inspector}; hmip team lists who is who.")
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--inspection", "inspection_uid", default=None, metavar="UID",
+              help="Into an empty database: join this inspection (its uid, as hmip team shows it).")
+@pass_ctx
+def sync(obj: Context, target, inspection_uid):
+    """Push what this laptop recorded and pull the team's: with a team server (its URL, from
+    hmip server add) or a shared folder (bundles). Safe to run again after a cut connection."""
+    from .services import sync as sync_with
+
+    obj.creates = inspection_uid is not None
+    summary = sync_with(obj.conn, target, obj.inspector, inspection_uid)
+    if summary.wrote is not None:
+        say(f"Wrote this laptop's bundle to {summary.wrote}.")
+    elif summary.pushed_entries or summary.pushed_batches:
+        say(f"Sent {_count(summary.pushed_entries, 'history entry', 'history entries')} "
+            f"({_count(summary.pushed_batches, 'signed batch', 'signed batches')}) to {summary.where}.")
+    _say_imported(obj, summary.imported)
+    if not summary.imported and not summary.wrote and not summary.pushed_batches:
+        say(f"Nothing new either way with {summary.where}.")
+
+
+@cli.group()
+def server():
+    """The team server on PostgreSQL (docs/team-server.md): the administrator's commands."""
+
+
+@server.command("init")
+@click.argument("url")
+def server_init(url):
+    """Create, or bring up to date, the team store in an existing PostgreSQL database (URL: an
+    administrator's, e.g. postgresql://admin@host/db?sslmode=verify-full). No laptop database."""
+    from .services import init_server, server_where
+
+    init_server(url)
+    say(f"The team store on {server_where(url)} is ready (schema hmip).")
+
+
+@server.command("add")
+@click.argument("url")
+@click.argument("code", type=CODE)
+@click.option("--analyst", is_flag=True, help="A login for an analyst: the views of answers and counts only.")
+def server_add(url, code, analyst):
+    """Make the login of inspector CODE (a new password if it has one) and print, last, the URL
+    their laptop syncs with. The URL holds the password: give it to them as a secret."""
+    from .services import add_server_login
+
+    login_url = add_server_login(url, code, analyst=analyst)
+    say(f"{code} may now sync; their URL holds their password, so pass it on as a secret:")
+    click.echo(login_url)
 
 
 @cli.command()
@@ -527,6 +584,11 @@ def team(ctx, as_json):
         say("No team yet: the lead's bundle brings it.")
     for m in members:
         say(f"{m['code']:<12} {m['role']:<10} key {m['key'] or 'not seen yet'}")
+    from .services import get_inspection
+
+    inspection = get_inspection(obj.conn)
+    if inspection is not None:  # what a new laptop joins by: hmip sync TARGET --inspection UID
+        say(f"Inspection {inspection.uid}")
 
 
 @team.command("add")

@@ -318,6 +318,13 @@ _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 def _read_v2(data: dict, raw: bytes, path: Path) -> Received:
     exporter, exporter_key = _check_signature(data, raw, path)
+    return read_history(data, path, exporter, exporter_key)
+
+
+def read_history(data: dict, path: Path, exporter: str | None, exporter_key: bytes | None) -> Received:
+    """Check a history in the bundle's form, however it came: from a file whose manifest was
+    checked, or built from a team server's rows (services/sync.py), so both meet the database
+    through the same checks and the same merge."""
     fw_data = data.get("framework") if isinstance(data.get("framework"), dict) else {}
     if not isinstance(fw_data.get("id"), str) or not isinstance(fw_data.get("version"), str):
         raise HmipError(f"{path}: framework: missing: the bundle must name its framework id and version")
@@ -567,15 +574,21 @@ def import_bundles(conn: sqlite3.Connection, paths: list, passphrase=None, by: s
     """Read and check every bundle first; then merge them all in one transaction (all or
     nothing), backing up the database as it was just before committing; a refused batch of
     bundles changes nothing and makes no backup."""
-    received = [read_bundle(p, passphrase) for p in paths]
+    return merge_received(conn, [read_bundle(p, passphrase) for p in paths], by)
+
+
+def merge_received(conn: sqlite3.Connection, received: list[Received], by: str | None,
+                   backup_kind: str = "before-bundle-import") -> list[ImportSummary]:
+    """Merge checked histories (bundles, or a team server's rows) in one transaction, backing
+    up the database as it was just before committing when anything was added."""
     # Whole bundles first: a thin one may build on a lead's bundle given after it in the list.
-    received.sort(key=lambda r: bool(r.assumes))
+    received = sorted(received, key=lambda r: bool(r.assumes))
     out = []
     with transaction(conn):
         for r in received:
             out.append(ImportSummary(r.source, merge(conn, r, by), r.signed))
         if any(s.merged.entries_added or s.merged.created_inspection for s in out):
-            backup_committed(conn, "before-bundle-import")
+            backup_committed(conn, backup_kind)
     return out
 
 

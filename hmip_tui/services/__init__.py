@@ -17,7 +17,9 @@ from .moderation import (agreement_pairs, assign_second_reading, audit_trail, co
                          finish_second_reading, key_questions_for, lock_case, moderation_status,
                          pick_second_readings, record_second_answer, redact_note, reopen_case,
                          second_answers, second_readings, settle_conflict, settle_disagreement)
+from .sync import SyncSummary, sync
 from .team import add_to_team, grant_access, is_lead, rekey, team_members
+from .team_server import add_server_login, init_server, server_where
 from .transfer import (backup_now, check_database_path, check_output_path, export_answers_csv, export_bundle,
                        export_workbook, import_bundles, remove_new_database, restore_backup)
 
@@ -32,5 +34,6 @@ __all__ = [
     "pick_second_readings", "record_answer", "record_judgement", "record_note", "record_second_answer",
     "redact_note", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
     "second_readings", "set_resume_at", "set_status", "settle_conflict", "settle_disagreement",
-    "team_members", "update_profile", "WrittenElsewhere",
+    "team_members", "update_profile", "WrittenElsewhere", "SyncSummary", "sync", "add_server_login",
+    "init_server", "server_where",
 ]

@@ -1,0 +1,198 @@
+"""`hmip sync`: this laptop's history meets the team's, on a team server or in a shared folder.
+
+The same rules as bundles, by the same code: what arrives is put in the bundle's form and goes
+through the bundle reader's checks (every id recomputed, every batch signature verified) and the
+same merge (store/merge.py), in one SQLite transaction. What leaves is signed as a bundle export
+signs it. A cut connection at any point leaves both sides consistent:
+
+1. entries recorded since the last sync are signed and committed here (as `bundle export` does);
+2. the push is one PostgreSQL transaction: all of it is on the server, or none;
+3. the pull reads everything first, then merges in one local transaction.
+
+Run again, each step finds what is already done and does the rest.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import HmipError
+from ..store import batches, team
+from ..store.database import transaction
+from ..store.inspections import get_inspection
+
+
+@dataclass
+class SyncSummary:
+    where: str
+    pushed_entries: int = 0
+    pushed_batches: int = 0
+    imported: list = field(default_factory=list)  # ImportSummary, one per bundle or pull
+    wrote: Path | None = None
+
+
+def sync(conn: sqlite3.Connection, target: str, by: str, inspection_uid: str | None = None) -> SyncSummary:
+    from ..store.server_schema import is_server_url
+
+    held = get_inspection(conn)
+    if held is None and inspection_uid is None:
+        raise HmipError("this database holds no inspection yet: join one with hmip sync TARGET --inspection UID "
+                        "(the lead's hmip team shows its uid)")
+    if held is not None and inspection_uid is not None and held.uid != inspection_uid:
+        raise HmipError(f"this database holds inspection {held.uid}, not {inspection_uid}: "
+                        "join another inspection in a database of its own (--db)")
+    uid = held.uid if held is not None else inspection_uid
+    if held is not None:
+        _sign_what_is_new(conn, uid, by)
+    if is_server_url(target):
+        return _with_server(conn, target, by, uid, held is not None)
+    return _with_folder(conn, Path(target), by, uid, held is not None)
+
+
+def _sign_what_is_new(conn: sqlite3.Connection, uid: str, by: str) -> None:
+    with transaction(conn):
+        team.ready_to_write(conn, by)
+        batches.sign_pending(conn, uid, by)
+
+
+# --- a team server -----------------------------------------------------------------------------
+
+
+def _with_server(conn: sqlite3.Connection, url: str, by: str, uid: str, holding: bool) -> SyncSummary:
+    from ..exchange.bundle import merge_received
+    from ..store.server_schema import connect, where
+
+    summary = SyncSummary(where(url))
+    pg = connect(url)
+    try:
+        with _said_as_one_sentence(url, summary.where):
+            if holding:
+                _push(conn, pg, uid, by, summary)
+            received = _pull(conn, pg, uid, summary.where)
+        if received is not None:
+            summary.imported = merge_received(conn, [received], by, "before-sync-import")
+        # After the merge: a grant it brought may open notes the server now gives this login.
+        with _said_as_one_sentence(url, summary.where):
+            late = _notes_now_open(conn, pg, uid, summary.where)
+        if late is not None:
+            summary.imported += merge_received(conn, [late], by, "before-sync-import")
+    finally:
+        pg.close()
+    return summary
+
+
+@contextmanager
+def _said_as_one_sentence(url: str, where: str):
+    import psycopg
+
+    from ..store.server_schema import said
+
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise HmipError(f"the connection to the team server at {where} was lost ({said(exc, url)}): "
+                        "nothing was left half done; run hmip sync again to finish") from None
+    except psycopg.Error as exc:
+        raise HmipError(f"the team server at {where} refused the sync: {said(exc, url)}; "
+                        "nothing was left half done") from None
+
+
+def _push(conn, pg, uid: str, by: str, summary: SyncSummary) -> None:
+    from ..store import server_sync as rows
+    from ..store.inspections import require_inspection
+
+    inspection = require_inspection(conn)
+    lead = team.is_lead(conn, by)
+    with pg.transaction():
+        if rows.server_inspection(pg, uid) is None:
+            if not lead:
+                raise HmipError(f"the team server at {summary.where} does not hold this inspection yet: "
+                                "the lead syncs it first")
+            rows.found_inspection(pg, inspection)
+        if lead:
+            rows.publish_team(pg, uid, by, *rows.team_as_held(conn))
+        out = rows.outgoing(conn, uid, rows.server_digests(pg, uid), by, lead)
+        rows.push(pg, out)
+    summary.pushed_entries, summary.pushed_batches = len(out.entries), len(out.batches)
+
+
+def _pull(conn, pg, uid: str, label: str):
+    """What the server holds that this laptop lacks, as a checked history (or None)."""
+    from ..exchange.bundle import read_history
+    from ..store import server_sync as rows
+    from .. import identity
+
+    with pg.transaction():
+        inspection = rows.server_inspection(pg, uid)
+        if inspection is None:
+            raise HmipError(f"the team server at {label} holds no inspection {uid} that this login may read "
+                            "(the lead syncs it first, with you on the team)")
+        wanted = rows.server_digests(pg, uid) - rows.local_digests(conn)
+        if not wanted:
+            return None
+        incoming = rows.fetch(pg, uid, wanted)
+    index = {e[0]: n for n, e in enumerate(incoming.entries)}
+    missing = {i for b in incoming.batches for i in _ids(b[4])} - set(index)
+    if missing:
+        raise HmipError(f"the team server at {label} gave batches without {len(missing)} of their entries; "
+                        "nothing was imported")
+    data = {
+        "inspection": {"uid": uid, "pdu": inspection[1]},
+        "framework": {"id": inspection[2], "version": inspection[3]},
+        "history": {
+            "assumes": [],
+            "entries": [[kind, ref, f, value, note.hex() if note else "", reason.hex() if reason else "",
+                         author, at, [p.hex() for p in _ids(parents)], flags]
+                        for _, kind, ref, f, value, note, reason, author, at, parents, flags in incoming.entries],
+            "batches": [{"signer": signer, "key": identity.b64(key), "sig": identity.b64(sig),
+                         "digest": digest.hex(), "entries": [index[i] for i in _ids(blob)]}
+                        for digest, signer, key, sig, blob in incoming.batches],
+            "texts": {h.hex(): [salt.hex(), body] for h, salt, body in incoming.texts},
+        },
+    }
+    return read_history(data, Path(f"the team server at {label}"), None, None)
+
+
+def _notes_now_open(conn, pg, uid: str, label: str):
+    """Notes held back when their entries came (a limited-access case not open to this login
+    then) that the server now gives (the lead has since assigned the case): a history of no new
+    entries, only texts, through the same merge, which keeps only what this laptop may open."""
+    from ..store import server_sync as rows
+    from ..store.inspections import require_inspection
+    from ..store.merge import Received
+
+    waiting = rows.notes_waiting(conn)
+    texts = rows.texts_of(pg, uid, waiting) if waiting else []
+    if not texts:
+        return None
+    ids = rows.entries_using(conn, {h for h, _, _ in texts})
+    inspection = require_inspection(conn)
+    return Received(Path(f"the team server at {label}"), uid, (inspection.framework_id, inspection.framework_version),
+                    [None] * len(ids), [], texts, None, signed=True, ids=ids)
+
+
+def _ids(blob: bytes | None) -> list[bytes]:
+    return [blob[i:i + 32] for i in range(0, len(blob), 32)] if blob else []
+
+
+# --- a shared folder ---------------------------------------------------------------------------
+
+
+def _with_folder(conn: sqlite3.Connection, folder: Path, by: str, uid: str, holding: bool) -> SyncSummary:
+    """Write this laptop's bundle into the folder (a shared drive), then import the others'."""
+    from .transfer import export_bundle, import_bundles
+
+    if not folder.is_dir():
+        raise HmipError(f"{folder}: is not a folder (sync takes a folder, or a team server's URL)")
+    summary = SyncSummary(str(folder))
+    mine = folder / f"{uid}-{by}.hmip.json"
+    if holding:
+        export_bundle(conn, mine, by)
+        summary.wrote = mine
+    others = sorted(p for p in folder.glob(f"{uid}-*.hmip.json") if p != mine and p.is_file())
+    if others:
+        summary.imported = import_bundles(conn, others, by)
+    return summary

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..errors import HmipError
-from . import history
+from . import history, search
 from . import tally as tallies
 from .history import CONFLICTING, SETTLE, Entry
 
@@ -468,6 +468,7 @@ def _apply_redact(conn, regs, state, **_) -> None:
                 conn.execute("DELETE FROM text WHERE hash = ?", (digest,))
                 conn.execute("UPDATE answer SET note = NULL WHERE note_hash = ?", (digest,))
                 conn.execute("UPDATE second_answer SET note = NULL WHERE note_hash = ?", (digest,))
+    search.purge_removed(conn)
 
 
 def _apply_nothing(conn, regs, state, **_) -> None:

@@ -90,6 +90,16 @@ def build(conn: sqlite3.Connection) -> None:
         conn.execute(trigger)
     db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
     db[TABLE].enable_fts(["body"], create_triggers=True, tokenize=TOKENIZE)
+    _still_one_transaction(conn)
+
+
+def _still_one_transaction(conn: sqlite3.Connection) -> None:
+    # A migration is all or nothing: a sqlite-utils that committed half of it must not pass.
+    if not conn.in_transaction:
+        from ..errors import HmipError
+
+        raise HmipError("the search index was built outside the migration's transaction (is sqlite-utils "
+                        "4.2 or later installed?); install hmip again and open the database again")
 
 
 def fill(conn: sqlite3.Connection) -> None:
@@ -161,3 +171,4 @@ def rebuild(conn: sqlite3.Connection) -> None:
     db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
     db[TABLE].disable_fts()
     db[TABLE].enable_fts(["body"], create_triggers=True, tokenize=TOKENIZE)
+    _still_one_transaction(conn)

@@ -384,17 +384,18 @@ def evidence(obj: Context, question, value, as_json):
 
 
 @cli.command()
-@click.argument("text")
+@click.argument("words", nargs=-1, required=True)
 @click.option("--limit", type=Number(1, 100_000, whole=True), default=50, show_default=True,
               help="Show at most this many matches.")
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @pass_ctx
-def search(obj: Context, text, limit, as_json):
-    """Find the evidence notes, judgements and reasons holding every word of TEXT.
+def search(obj: Context, words, limit, as_json):
+    """Find the evidence notes, judgements and reasons holding every one of WORDS.
 
-    Words as typed (visit finds visited too); cases you may not open are left out."""
+    Words as typed, in any order (visit finds visited too); cases you may not open are left out."""
     from .services import search_evidence
 
+    text = " ".join(words)
     found = search_evidence(obj.conn, obj.framework(), text, obj.inspector, int(limit))
     if as_json:
         click.echo(json.dumps(found, indent=2))

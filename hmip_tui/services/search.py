@@ -8,6 +8,7 @@ as withheld as `hmip evidence` does: a hit would tell that its note holds the wo
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from ..errors import HmipError
@@ -19,12 +20,13 @@ LIMIT = 50
 
 
 def search_query(text: str) -> str:
-    """The FTS5 query for words as typed: each a quoted string, so `"unclosed`, `AND`, `NEAR(`
-    or `col:` are searched for as written, never read as FTS5's own syntax."""
-    if not any(ch.isalnum() for ch in text):
-        raise HmipError("the search TEXT has no word in it: give a word or two from the note "
-                        "(e.g. hmip search \"home visit\")")
-    return " ".join('"' + word.replace('"', '""') + '"' for word in text.split())
+    """The FTS5 query for words as typed: the letters and digits only, each word a quoted
+    string, so `"unclosed`, `AND`, `NEAR(` or `col:` are words to find, never FTS5's syntax."""
+    words = re.findall(r"[^\W_]+", text)
+    if not words:
+        raise HmipError("the search words have no word in them: give a word or two from the note "
+                        "(e.g. hmip search home visit)")
+    return " ".join(f'"{word}"' for word in words)
 
 
 def search_evidence(conn: sqlite3.Connection, framework: Framework, text: str, reader: str | None,
@@ -37,7 +39,7 @@ def search_evidence(conn: sqlite3.Connection, framework: Framework, text: str, r
     except sqlite3.OperationalError as exc:
         if "fts5" not in str(exc):
             raise
-        raise HmipError(f"the search TEXT {text!r} cannot be searched for ({exc}); give plain words") from None
+        raise HmipError(f"the search words {text!r} cannot be searched for ({exc}); give plain words") from None
     matches = []
     for h in hits:
         snippet, marks = _marked(h.snippet)

@@ -104,7 +104,7 @@ def test_redaction_takes_the_word_out_of_the_search_and_out_of_the_file(team, tm
     hmip(lead, "redact", "C1", "2.2.1", "--reason", "A name typed by mistake.")
     assert search(lead, "zanzibarquux")["count"] == 0
     raw = lead[0].read_bytes().lower()
-    assert b"zanzibarquux" not in raw
+    assert raw.count(b"zanzibarquux") == 0
     conn = sqlite3.connect(lead[0])
     conn.execute("CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, evidence_text_fts, row)")
     assert conn.execute("SELECT count(*) FROM temp.words WHERE term LIKE 'zanzibar%'").fetchone()[0] == 0

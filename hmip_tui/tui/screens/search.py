@@ -34,7 +34,7 @@ class SearchScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Case", "Question", "Found")
+        self.query_one(DataTable).add_columns("Case", "Question", "Found", "Where")
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -50,12 +50,13 @@ class SearchScreen(Screen):
             return
         self.matches = result["matches"]
         for i, m in enumerate(self.matches):
-            table.add_row(m["case"] or "inspection", f"{m['question']} {m['label']}", _highlighted(m), key=str(i))
+            # The words found before the question's wording: at 80 columns they are what shows.
+            table.add_row(m["case"] or "inspection", m["question"], _highlighted(m), m["label"], key=str(i))
         if not result["count"]:
             found.update(f"Nothing you may see holds {event.value}.")
             return
-        more = f"; the first {result['shown']} shown" if result["shown"] < result["count"] else ""
-        found.update(f"{result['count']} found{more}. Enter opens one; / searches again; Esc goes back.")
+        more = f", the first {result['shown']} shown" if result["shown"] < result["count"] else ""
+        found.update(f"{result['count']} found{more}. Enter opens; / searches again; Esc goes back.")
         table.focus()
 
     def action_open_match(self) -> None:

@@ -117,6 +117,8 @@ def state(path: Path) -> dict:
         # Derived in step with the answers (store/tally.py): one state too, whatever the order.
         "tallies": q("SELECT facet, question, value, n FROM tally WHERE n != 0"),
         "progress": q("SELECT ref, rate_facet, split_facet, answered FROM case_file"),
+        # What search finds (store/search.py): the same texts, whatever the order they came in.
+        "search": q("SELECT kind, case_ref, question, body FROM evidence_text"),
     }
     conn.close()
     return out

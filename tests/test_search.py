@@ -189,3 +189,19 @@ async def test_slash_searches_and_enter_opens_the_case_at_that_question(tmp_path
         await pilot.press("slash", *"nothing-like-it", "enter", "escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "HomeScreen"
+
+
+def test_a_large_merge_builds_the_index_whole_and_it_matches_the_notes(tmp_path):
+    conn = open_database(tmp_path / "demo.sqlite")
+    create_demo(conn, FW, lead="LEAD")  # thousands of answers in one merge: the index built after
+    held = conn.execute("SELECT count(*) FROM answer WHERE note IS NOT NULL").fetchone()[0]
+    assert held > 0 and conn.execute("SELECT count(*) FROM evidence_text WHERE kind = 'note'").fetchone()[0] == held
+    conn.execute("INSERT INTO evidence_text_fts (evidence_text_fts, rank) VALUES ('integrity-check', 1)")
+    visits = conn.execute("SELECT count(*) FROM answer WHERE note LIKE '%visit%'").fetchone()[0]
+    from hmip_tui.store.search import search as search_all
+
+    assert search_all(conn, '"visit"', set(), 1)[1] == visits > 0  # every case, none closed
+    ref = sorted(c.ref for c in store.all_cases(conn) if c.inspector == "LEAD")[0]
+    store.record_answer(conn, FW, ref, "2.3.2", "no", "One more: an aardvark.", "LEAD", reason="Again.")
+    conn.execute("INSERT INTO evidence_text_fts (evidence_text_fts, rank) VALUES ('integrity-check', 1)")
+    assert search_evidence(conn, FW, "aardvark", "LEAD")["count"] == 1

@@ -382,7 +382,7 @@ def _apply_answer(conn, regs, state, fresh=None, **_) -> None:
                                       chunk).fetchall())
         for u in upserts:
             u[3] = notes.get(u[3]) if u[3] else None
-    with tallies.bulk(conn, len(upserts) + len(deletes)):
+    with tallies.bulk(conn, len(upserts) + len(deletes)), search.bulk(conn, len(upserts) + len(deletes)):
         conn.executemany(
             "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
             "answered_by, answered_at, entry, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "

@@ -143,6 +143,11 @@ def test_a_lost_search_trigger_is_given_back_and_the_index_rebuilt(team):
     raw.execute("UPDATE answer SET note = 'Changed behind its back: numbat.' WHERE question = '2.2.1'")
     raw.close()
     assert search(lead, "wombat")["count"] == 0 and search(lead, "numbat")["count"] == 1
+    raw = sqlite3.connect(lead[0], isolation_level=None)
+    raw.execute("DROP TRIGGER evidence_text_ai")  # one of those sqlite-utils made for the index
+    raw.close()
+    hmip(lead, "note", "C3", "2.2.1", "Given back again: quoll.")
+    assert search(lead, "quoll")["count"] == 1 and search(lead, "numbat")["count"] == 0
 
 
 def test_search_text_that_is_not_words_is_one_sentence_and_fts_syntax_is_taken_as_words(team):
@@ -205,3 +210,20 @@ def test_a_large_merge_builds_the_index_whole_and_it_matches_the_notes(tmp_path)
     store.record_answer(conn, FW, ref, "2.3.2", "no", "One more: an aardvark.", "LEAD", reason="Again.")
     conn.execute("INSERT INTO evidence_text_fts (evidence_text_fts, rank) VALUES ('integrity-check', 1)")
     assert search_evidence(conn, FW, "aardvark", "LEAD")["count"] == 1
+
+
+def test_the_json_is_shaped_as_docs_formats_md_shows_it(team):
+    from pathlib import Path
+
+    lead, _, _ = team
+    hmip(lead, "judge", "1.1", "inadequate", "--evidence", "No policy on a home visit for new cases.")
+    hmip(lead, "answer", "C3", "2.2.1", "no", "--note", "No home visit despite safeguarding concerns.")
+    doc = (Path(__file__).parent.parent / "docs" / "formats.md").read_text()
+    example = json.loads(doc.split("## `hmip search WORDS... --json`")[1].split("```json")[1].split("```")[0])
+    found = search(lead, "home", "visit")
+    assert set(found) == set(example)
+    assert [set(m) for m in found["matches"]] == [set(m) for m in example["matches"]]
+    assert [(m["kind"], m["case"] is None) for m in found["matches"]] == [
+        (m["kind"], m["case"] is None) for m in example["matches"]]
+    for m in example["matches"] + found["matches"]:
+        assert [m["snippet"][a:b].lower() for a, b in m["marks"]] == ["home", "visit"]

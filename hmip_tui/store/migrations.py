@@ -424,11 +424,14 @@ def ensure_protections(conn: sqlite3.Connection) -> list[str]:
         conn.execute(sql)
     if set(altered) & set(tallies.TRIGGERS):
         tallies.rebuild(conn)
-    if set(altered) & set(search.TRIGGERS):
+    index_lost = search.index_triggers_missing(conn)
+    if set(altered) & set(search.TRIGGERS) or index_lost:
         search.rebuild(conn)
-    return [_trigger_name(sql) for sql in altered]
+    return [_trigger_name(sql) for sql in altered] + (list(search.INDEX_TRIGGERS) if index_lost else [])
 
 
 def protections_missing(conn: sqlite3.Connection) -> bool:
-    return bool(_altered(conn))
+    from .search import index_triggers_missing
+
+    return bool(_altered(conn)) or index_triggers_missing(conn)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -185,6 +185,18 @@ def search(conn: sqlite3.Connection, match: str, closed: set[str], limit: int) -
     return [Hit(*rows[i]) for i in shown if i in rows], len(order)
 
 
+INDEX_TRIGGERS = (f"{TABLE}_ai", f"{TABLE}_ad", f"{TABLE}_au")  # as sqlite-utils names them
+
+
+def index_triggers_missing(conn: sqlite3.Connection) -> bool:
+    """Whether a trigger keeping the FTS5 index in step with its rows is gone (a file edited by
+    another program): their text is sqlite-utils', so they are checked by name."""
+    held = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                       (TABLE,))}
+    return bool(held or conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()) \
+        and not set(INDEX_TRIGGERS) <= held
+
+
 def rebuild(conn: sqlite3.Connection) -> None:
     """Every row again from what the database holds, and the index with it (a trigger was found
     missing, so rows may be missing or stale); inside the caller's transaction."""

@@ -37,12 +37,17 @@ def notes(n: int, rng: random.Random) -> list[str]:
     return out
 
 
-def build(d, n: int):
+def build(d, n: int, searchable: bool = True):
     fw = load_framework()
     questions = [q.id for q in fw.questions.values() if q.applies_to(PROFILE)][:60]
     cases = -(-n // len(questions))
-    conn = store.connect(d / "hmip.sqlite")
+    conn = store.connect(d / ("hmip.sqlite" if searchable else "unsearchable.sqlite"))
     conn.execute("PRAGMA synchronous=OFF")  # the build is set-up, not what is measured
+    if not searchable:  # the baseline for writing: the same file as before search existed
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                    "name LIKE 'evidence%'").fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute(f"DROP TABLE {search.FTS}")
     with store.transaction(conn):
         store.create_inspection(conn, pdu="Bench", framework=fw, lead="LEAD")
         store.cases.add_cases(conn, [(f"X{i:06d}", "LEAD", PROFILE) for i in range(cases)], "LEAD")
@@ -75,10 +80,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     with scratch() as d:
+        _, _, unsearchable = build(d, args.notes, searchable=False)
         conn, fw, written = build(d, args.notes)
         held = conn.execute("SELECT count(*) FROM evidence_text").fetchone()[0]
         assert search_evidence(conn, fw, RARE, "LEAD")["count"] == like(conn, RARE) == 3
-        print(f"machine: {machine()}; {held} notes in the index; written as a merge writes them in {written:.2f} s")
+        print(f"machine: {machine()}; {held} notes in the index")
+        print(f"writing them as a merge does: {written:.2f} s; without the search (schema 5's file): "
+              f"{unsearchable:.2f} s = {written / unsearchable:.2f}x")
         for word in (RARE, COMMON):
             full, alone, scan = [], [], []
             query = f'"{word}"'

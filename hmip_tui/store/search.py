@@ -105,15 +105,19 @@ def _still_one_transaction(conn: sqlite3.Connection) -> None:
 
 def fill(conn: sqlite3.Connection) -> None:
     """Every searchable text held, as the triggers would have written it."""
-    conn.execute("INSERT INTO evidence_text (kind, case_ref, question, body) "
-                 "SELECT 'note', c.ref, a.question, a.note FROM answer a JOIN case_file c ON c.id = a.case_id "
-                 "WHERE a.note IS NOT NULL AND a.note != ''")
+    _fill_notes(conn)
     conn.execute("INSERT INTO evidence_text (kind, case_ref, question, body) "
                  "SELECT 'judgement', '', standard, evidence FROM judgement WHERE evidence != ''")
     conn.execute("INSERT INTO evidence_text (kind, case_ref, question, hash, body) "
                  "SELECT 'reason', e.case_ref, e.field, e.reason, t.body FROM entry e "
                  "JOIN text t ON t.hash = e.reason WHERE e.reason IS NOT NULL AND e.case_ref != '' "
                  "ORDER BY e.seq")
+
+
+def _fill_notes(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO evidence_text (kind, case_ref, question, body) "
+                 "SELECT 'note', c.ref, a.question, a.note FROM answer a JOIN case_file c ON c.id = a.case_id "
+                 "WHERE a.note IS NOT NULL AND a.note != ''")
 
 
 def purge_removed(conn: sqlite3.Connection) -> None:
@@ -125,16 +129,18 @@ def purge_removed(conn: sqlite3.Connection) -> None:
 
 # FTS5 writes out what a statement added to the index at the end of each statement run inside
 # a trigger: row by row, a merge's notes cost ~190 µs each (a new segment each, then merging
-# them); the whole index rebuilt in one statement costs ~10 µs a row held.
+# them), and the trigger writing the row to search ~20 µs more. Refilling the notes' rows and
+# rebuilding the whole index, one statement each, costs ~15 µs a row held.
 BULK_AT = 2000
+_NOTE_TRIGGERS = ("evidence_note_added", "evidence_note_changed", "evidence_note_gone")
 
 
 @contextmanager
 def bulk(conn: sqlite3.Connection, changes: int):
     """Around writing `changes` answer rows at once (a merge): when they are many beside the
-    texts held, the index's own triggers are set aside and the index rebuilt in one statement
-    afterwards, in the caller's transaction (a failure rolls it all back, triggers included).
-    The rows of `evidence_text` are kept by their triggers throughout."""
+    texts held, the triggers keeping the notes' rows and the index are set aside, and both are
+    made afresh afterwards, in the caller's transaction (a failure rolls it all back, triggers
+    included). Reasons and judgements keep their triggers: a merge brings few."""
     if changes < BULK_AT or not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS,)).fetchone():
         yield
         return
@@ -142,12 +148,15 @@ def bulk(conn: sqlite3.Connection, changes: int):
     if changes * 16 < held:
         yield
         return
-    made = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
-                        (TABLE,)).fetchall()
-    for name, _ in made:
+    aside = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND (tbl_name = ? OR name IN (?, ?, ?))",
+        (TABLE, *_NOTE_TRIGGERS)).fetchall()
+    for name, _ in aside:
         conn.execute(f'DROP TRIGGER "{name}"')
     yield
-    for _, sql in made:
+    conn.execute(f"DELETE FROM {TABLE} WHERE kind = 'note'")
+    _fill_notes(conn)
+    for _, sql in aside:
         conn.execute(sql)
     conn.execute(f"INSERT INTO {FTS} ({FTS}) VALUES ('rebuild')")
 

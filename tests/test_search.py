@@ -227,3 +227,23 @@ def test_the_json_is_shaped_as_docs_formats_md_shows_it(team):
         (m["kind"], m["case"] is None) for m in example["matches"]]
     for m in example["matches"] + found["matches"]:
         assert [m["snippet"][a:b].lower() for a, b in m["marks"]] == ["home", "visit"]
+
+
+def test_a_reason_whose_text_arrives_after_its_entry_is_found_when_it_arrives(team):
+    """A bundle may carry an entry before the text of its reason (a limited-access case opened to
+    the importer later): the reason is searchable from when its text is held."""
+    import os
+
+    lead, _, _ = team
+    conn = sqlite3.connect(lead[0], isolation_level=None)
+    digest, entry_id = os.urandom(32), os.urandom(32)
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO entry (id, k, kind, case_ref, field, value, reason, author, at) "
+                 "VALUES (?, ?, 'status', 'C1', '', 'complete', ?, 'LF', '2022-08-01T10:00:00')",
+                 (entry_id, int.from_bytes(entry_id[:8], "big", signed=True), digest))
+    conn.execute("COMMIT")
+    assert conn.execute("SELECT count(*) FROM evidence_text WHERE kind = 'reason'").fetchone()[0] == 0
+    conn.execute("INSERT INTO text (hash, salt, body) VALUES (?, x'', 'Arrived late: capybara.')", (digest,))
+    conn.close()
+    found = search(lead, "capybara")["matches"]
+    assert [(m["case"], m["kind"], m["label"]) for m in found] == [("C1", "reason", "reason")]

@@ -441,6 +441,36 @@ def evidence(obj: Context, question, value, as_json):
 
 
 @cli.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", type=Number(1, 100_000, whole=True), default=50, show_default=True,
+              help="Show at most this many matches.")
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@pass_ctx
+def search(obj: Context, words, limit, as_json):
+    """Find the evidence notes, judgements and reasons holding every one of WORDS.
+
+    Words as typed, in any order (visit finds visited too); cases you may not open are left out."""
+    from .services import search_evidence
+
+    text = " ".join(words)
+    found = search_evidence(obj.conn, obj.framework(), text, obj.inspector, int(limit))
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found["count"]:
+        say(f"No evidence you may see holds {text}.")
+        return
+    more = f" (the first {found['shown']}: --limit shows more)" if found["shown"] < found["count"] else ""
+    say(f"{_count(found['count'], 'match', 'matches')} for {text}{more}:")
+    for m in found["matches"]:
+        snippet = m["snippet"]
+        for start, end in reversed(m["marks"]):
+            snippet = f"{snippet[:start]}[{snippet[start:end]}]{snippet[end:]}"
+        say(f"  {m['case'] or 'inspection'}  {m['question']}  {m['label']}")
+        say(f"      {snippet}")
+
+
+@cli.command()
 @click.option("--repair", is_flag=True, help="Rebuild counts found wrong from the answers.")
 @pass_ctx
 def check(obj: Context, repair):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 
@@ -40,3 +41,36 @@ def test_both_faces_go_through_one_door():
             offenders += [f"{path.relative_to(package)}: {name}" for name in imported
                           if name in ("store", "exchange")]
     assert offenders == []
+
+
+def test_the_hot_paths_never_import_sqlite_utils(report_db, report_bundle_file, tmp_path):
+    """sqlite-utils builds the search index in a migration; saving, rating, importing, exporting
+    and the app's first paint run its triggers as plain SQL and never pay for its import."""
+    ref = sqlite3.connect(report_db).execute("SELECT ref FROM case_file ORDER BY ref").fetchone()[0]
+    code = (
+        "import asyncio, sys\n"
+        "from click.testing import CliRunner\n"
+        "from hmip_tui.cli import cli\n"
+        f"db = {str(report_db)!r}\n"
+        f"runs = [['answer', {ref!r}, '2.2.1', 'no', '--note', 'A new note.', '--reason', 'Read again.'],\n"
+        "        ['rate', '--json'],\n"
+        f"        ['bundle', 'import', {str(report_bundle_file)!r}],\n"
+        f"        ['export', 'workbook', '--out', {str(tmp_path / 'book.xlsx')!r}]]\n"
+        "for args in runs:\n"
+        "    r = CliRunner().invoke(cli, ['--db', db, '--as', 'LF', *args])\n"
+        "    assert r.exit_code == 0, (args, r.output)\n"
+        "    assert 'sqlite_utils' not in sys.modules, args\n"
+        "from pathlib import Path\n"
+        "from hmip_tui.services import open_database\n"
+        "from hmip_tui.tui.app import HmipApp\n"
+        "async def first_paint():\n"
+        "    app = HmipApp(open_database(Path(db)), Path(db), 'LF')\n"
+        "    async with app.run_test() as pilot:\n"
+        "        await pilot.pause()\n"
+        "        assert app.screen.query('DataTable')\n"
+        "asyncio.run(first_paint())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlite_utils'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

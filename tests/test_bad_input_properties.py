@@ -220,6 +220,8 @@ TEMPLATES = [
     ["init", "--pdu", TEXT, "--region", TEXT, "--fieldwork-start", _slot("2022-08-01")],
     ["--as", CODE, "rate", "--json"],
     ["--as", CODE, "audit", CASE],
+    ["--as", CODE, "search", TEXT, "--limit", NUMBER],
+    ["search", TEXT, TEXT, "--json"],
     ["--as", CODE, "answer", CASE, QUESTION, ANSWER, "--reason", TEXT],
     ["export", "csv", "--out", "<out>"],
     ["bundle", "export", "--out", "<out>"],

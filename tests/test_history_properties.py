@@ -118,6 +118,8 @@ def state(path: Path) -> dict:
         "tallies": q("SELECT f.name, t.question, t.value, t.n FROM tally t JOIN facet f ON f.id = t.facet "
                      "WHERE t.n != 0"),
         "progress": q("SELECT ref, rate_facet, split_facet, answered FROM case_file"),
+        # What search finds (store/search.py): the same texts, whatever the order they came in.
+        "search": q("SELECT kind, case_ref, question, body FROM evidence_text"),
     }
     conn.close()
     return out

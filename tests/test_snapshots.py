@@ -63,6 +63,7 @@ SCREENS = {
     "moderation": ["m"],
     "second-reading": ["m", "enter", "y", "n"],
     "audit-trail": ["enter", "t"],
+    "search": ["slash", *"visit", "enter"],
 }
 
 

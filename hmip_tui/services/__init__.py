@@ -17,6 +17,7 @@ from .moderation import (agreement_pairs, assign_second_reading, audit_trail, co
                          finish_second_reading, key_questions_for, lock_case, moderation_status,
                          pick_second_readings, record_second_answer, redact_note, reopen_case,
                          second_answers, second_readings, settle_conflict, settle_disagreement)
+from .search import search_evidence
 from .sync import SyncSummary, sync
 from .team import add_to_team, grant_access, is_lead, rekey, team_members
 from .team_server import add_server_login, init_server, server_where
@@ -32,7 +33,7 @@ __all__ = [
     "import_bundles", "import_sample", "inspection_framework", "is_lead", "judgements",
     "key_questions_for", "lock_case", "may_open", "moderation_status", "open_database",
     "pick_second_readings", "record_answer", "record_judgement", "record_note", "record_second_answer",
-    "redact_note", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
+    "redact_note", "search_evidence", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
     "second_readings", "set_resume_at", "set_status", "settle_conflict", "settle_disagreement",
     "team_members", "update_profile", "WrittenElsewhere", "SyncSummary", "sync", "add_server_login",
     "init_server", "server_where",

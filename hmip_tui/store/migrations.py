@@ -394,8 +394,15 @@ def _v6_tallies_by_question(conn: sqlite3.Connection) -> None:
     tallies.rebuild(conn)
 
 
+def _v7_search(conn: sqlite3.Connection) -> None:
+    """Full-text search over the evidence (store/search.py), built from the texts held."""
+    from . import search
+
+    search.build(conn)
+
+
 MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history, _v5_tallies,
-              _v6_tallies_by_question]
+              _v6_tallies_by_question, _v7_search]
 
 
 def _trigger_name(sql: str) -> str:
@@ -405,17 +412,20 @@ def _trigger_name(sql: str) -> str:
 def _altered(conn: sqlite3.Connection) -> list[str]:
     """The protecting triggers (and those keeping the tallies) missing, or not as hmip made
     them (one replaced by a no-op)."""
+    from .search import TRIGGERS as SEARCH
     from .tally import TRIGGERS
 
     held = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
-    return [sql for sql in _HISTORY_TRIGGERS + _LEGACY_TRIGGERS + TRIGGERS if held.get(_trigger_name(sql)) != sql]
+    return [sql for sql in _HISTORY_TRIGGERS + _LEGACY_TRIGGERS + TRIGGERS + SEARCH
+            if held.get(_trigger_name(sql)) != sql]
 
 
 def ensure_protections(conn: sqlite3.Connection) -> list[str]:
     """The triggers that keep the history append-only, given back to a file that lost them or
     had them changed (a copy restored from elsewhere, a file edited by another program); and
-    those that keep the tallies, with the tallies rebuilt, as they may have missed changes.
-    Returns those restored; the caller holds the transaction."""
+    those that keep the tallies and the search, with what they keep rebuilt, as it may have
+    missed changes. Returns those restored; the caller holds the transaction."""
+    from . import search
     from . import tally as tallies
 
     altered = _altered(conn)
@@ -424,9 +434,14 @@ def ensure_protections(conn: sqlite3.Connection) -> list[str]:
         conn.execute(sql)
     if set(altered) & set(tallies.TRIGGERS):
         tallies.rebuild(conn)
-    return [_trigger_name(sql) for sql in altered]
+    index_lost = search.index_triggers_missing(conn)
+    if set(altered) & set(search.TRIGGERS) or index_lost:
+        search.rebuild(conn)
+    return [_trigger_name(sql) for sql in altered] + (list(search.INDEX_TRIGGERS) if index_lost else [])
 
 
 def protections_missing(conn: sqlite3.Connection) -> bool:
-    return bool(_altered(conn))
+    from .search import index_triggers_missing
+
+    return bool(_altered(conn)) or index_triggers_missing(conn)
 SCHEMA_VERSION = len(MIGRATIONS)

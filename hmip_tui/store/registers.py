@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ..errors import HmipError
-from . import history
+from . import history, search
 from . import tally as tallies
 from .history import CONFLICTING, SETTLE, Entry
 
@@ -382,7 +382,7 @@ def _apply_answer(conn, regs, state, fresh=None, **_) -> None:
                                       chunk).fetchall())
         for u in upserts:
             u[3] = notes.get(u[3]) if u[3] else None
-    with tallies.bulk(conn, len(upserts) + len(deletes)):
+    with tallies.bulk(conn, len(upserts) + len(deletes)), search.bulk(conn, len(upserts) + len(deletes)):
         conn.executemany(
             "INSERT INTO answer (case_id, question, value, note, note_hash, framework_id, framework_version, "
             "answered_by, answered_at, entry, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
@@ -468,6 +468,7 @@ def _apply_redact(conn, regs, state, **_) -> None:
                 conn.execute("DELETE FROM text WHERE hash = ?", (digest,))
                 conn.execute("UPDATE answer SET note = NULL WHERE note_hash = ?", (digest,))
                 conn.execute("UPDATE second_answer SET note = NULL WHERE note_hash = ?", (digest,))
+    search.purge_removed(conn)
 
 
 def _apply_nothing(conn, regs, state, **_) -> None:

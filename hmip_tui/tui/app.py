@@ -113,6 +113,9 @@ class HmipApp(App):
     def action_export(self) -> None:
         self._show("export", "ExportScreen")
 
+    def action_search(self) -> None:
+        self._show("search", "SearchScreen")
+
     def may_open(self, ref: str) -> bool:
         """Limited-access cases open only for their assigned inspectors; others are told why."""
         from ..errors import HmipError

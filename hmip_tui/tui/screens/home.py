@@ -31,7 +31,8 @@ class HomeScreen(Screen):
     BINDINGS = [
         Binding("enter", "open_case", "Open case", id="open", priority=False),
         Binding("a", "toggle_all", "All/mine", id="all"),
-        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("slash", "app.search", "Search", id="search"),
+        Binding("f", "filter", "Filter", id="filter"),
         Binding("s", "sort", "Sort", id="sort", show=False),
         Binding("p", "profile", "Profile", id="profile", show=False),
         Binding("n", "new_case", "New case", id="new"),
@@ -59,7 +60,7 @@ class HomeScreen(Screen):
         yield Header()
         with Horizontal(id="home-top"):
             yield Static(id="where")
-            yield Input(placeholder="/ filter", id="filter", compact=True)
+            yield Input(placeholder="f filter", id="filter", compact=True)
         yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
         yield Static(id="page")
         yield Footer()
@@ -130,7 +131,7 @@ class HomeScreen(Screen):
         paging = f" · page {self.page + 1} of {pages}: ] next, [ previous" if pages > 1 else ""
         self.query_one("#page", Static).update(
             f"Cases {shown} of {len(rows)} by {SORTS[self.sort_index][0]} (s sorts){paging}" if rows else
-            "No cases here. n adds a case; a shows all cases; / changes the filter.")
+            "No cases here. n adds a case; a shows all cases; f changes the filter.")
 
     def current_ref(self) -> str | None:
         table = self.query_one(DataTable)

@@ -262,13 +262,16 @@ async def test_escaping_the_note_moves_on_so_the_next_key_answers_the_next_quest
     assert held["2.2.1"] == ("no", None) and held["2.2.2.a"] == ("yes", None)
 
 
-async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path, monkeypatch):
+@pytest.mark.parametrize("named", [True, False], ids=["db-named", "default-db"])
+async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path, monkeypatch, named):
+    """Beside a database named with --db; under exports/ in the working folder for the default
+    database (hidden in the user data folder); the full path of what was written is shown."""
     from textual.widgets import ProgressBar
 
     from hmip_tui.tui.screens.export import ExportScreen
 
     monkeypatch.setenv("HMIP_EXPORTS", str(tmp_path / "exports"))
-    app = app_on(demo_db, "LEAD")
+    app = HmipApp(open_database(demo_db), demo_db, "LEAD", db_named=named)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("x")
         assert isinstance(app.screen, ExportScreen)
@@ -276,10 +279,13 @@ async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path,
         await pilot.pause()
         bar = app.screen.query_one(ProgressBar)
         assert bar.total and bar.progress == bar.total
-        assert "Wrote 60 cases" in str(app.screen.query_one("#export-status").render())
+        said = str(app.screen.query_one("#export-status").render())
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
-    assert len(list((tmp_path / "exports").glob("*.xlsx"))) == 1
+    folder = demo_db.parent if named else tmp_path / "exports"
+    [written] = folder.glob("*.xlsx")
+    assert "--" not in written.name
+    assert f"Wrote the data workbook of 60 cases to {written.resolve()}" in said.replace("\n", "")
 
 
 async def test_esc_from_a_case_opened_with_ctrl_p_goes_to_the_case_list(demo_db):

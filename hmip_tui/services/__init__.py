@@ -18,12 +18,12 @@ from .moderation import (agreement_pairs, assign_second_reading, audit_trail, co
                          pick_second_readings, record_second_answer, redact_note, reopen_case,
                          second_answers, second_readings, settle_conflict, settle_disagreement)
 from .team import add_to_team, grant_access, is_lead, rekey, team_members
-from .transfer import (backup_now, check_database_path, check_output_path, export_answers_csv, export_bundle,
+from .transfer import (backup_now, default_export_path, check_database_path, check_output_path, export_answers_csv, export_bundle,
                        export_workbook, import_bundles, remove_new_database, restore_backup)
 
 __all__ = [
     "Answer", "CaseFile", "CaseProgress", "FieldChange", "set_case_field", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
-    "assign_second_reading", "audit_trail", "backup_now", "check_database_path", "check_output_path",
+    "assign_second_reading", "audit_trail", "backup_now", "default_export_path", "check_database_path", "check_output_path",
     "remove_new_database", "case_counts", "case_progress", "check_in_background", "check_inspection", "evidence", "case_refs", "clear_answer",
     "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_workbook",
     "finish_second_reading", "found_inspection", "get_case", "get_inspection", "grant_access",

@@ -29,10 +29,11 @@ class HmipApp(App):
         Binding("ctrl+d", "dashboard", "Ratings", id="dashboard", show=False),
     ]
 
-    def __init__(self, conn: sqlite3.Connection, db_path: Path, inspector: str):
+    def __init__(self, conn: sqlite3.Connection, db_path: Path, inspector: str, *, db_named: bool = True):
         super().__init__()
         self.conn = conn
         self.db_path = Path(db_path)
+        self.db_named = db_named  # given with --db or HMIP_DB: exports go beside it
         self.inspector = inspector
         self.framework: Framework | None = None
         self.fatal_error: BaseException | None = None  # what stopped the app, for run_app to say

@@ -9,7 +9,7 @@ from .cases import (Answer, CaseFile, FieldChange, add_case, set_case_field, ans
                     clear_answer, get_case, import_sample, may_open, profile_problem, record_answer,
                     record_note, set_resume_at, set_status, update_profile)
 from .evidence import evidence
-from .live import WrittenElsewhere
+from .live import WrittenElsewhere, window_lock
 from .inspection import (CaseProgress, case_counts, case_progress, check_in_background, check_inspection, create_demo, current_ratings, found_inspection,
                          get_inspection, inspection_framework, judgements, open_database,
                          record_judgement, require_inspection)
@@ -32,5 +32,5 @@ __all__ = [
     "pick_second_readings", "record_answer", "record_judgement", "record_note", "record_second_answer",
     "redact_note", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
     "second_readings", "set_resume_at", "set_status", "settle_conflict", "settle_disagreement",
-    "team_members", "update_profile", "WrittenElsewhere",
+    "team_members", "update_profile", "WrittenElsewhere", "window_lock",
 ]

@@ -37,6 +37,8 @@ class HmipApp(App):
         self.inspector = inspector
         self.framework: Framework | None = None
         self.fatal_error: BaseException | None = None  # what stopped the app, for run_app to say
+        self.window_lock = services.window_lock(self.db_path)
+        self.other_window_open = False
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's own handler prints a traceback with every local variable when the app
@@ -58,10 +60,31 @@ class HmipApp(App):
         # because the answer takes microseconds.
         self.written_elsewhere = services.WrittenElsewhere(self.conn)
         self.set_interval(WATCH_INTERVAL_S, self.watch_other_writers, name="watch other writers")
+        if not self.window_lock.take():
+            self.other_window_open = True
+            self.say_other_window()
+
+    def on_unmount(self) -> None:
+        self.window_lock.release()
 
     def watch_other_writers(self) -> None:
         if self.written_elsewhere.changed() and self.framework is not None:
             self.screen.post_message(ChangedElsewhere())
+        if self.other_window_open and self.window_lock.take():
+            self.other_window_open = False
+            self.show_sub_title()  # the other window has closed: the notice goes with it
+
+    def say_other_window(self) -> None:
+        """A notice, never a dialog: it takes no key and no focus, because the inspector may
+        mean to have two windows, and both save safely (SQLite orders the writes)."""
+        self.show_sub_title()
+        self.notify("Another hmip window has this database open. Both save every answer; each "
+                    "shows what the other writes within a second or two.",
+                    title="Open in another window", timeout=12)
+
+    def show_sub_title(self) -> None:
+        also = " · also open in another window" if self.other_window_open else ""
+        self.sub_title = f"inspector {self.inspector}{also}"
 
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:
@@ -79,7 +102,7 @@ class HmipApp(App):
     def use_inspection(self, inspection) -> None:
         self.framework = inspection.framework()
         self.title = f"hmip · {inspection.pdu}"
-        self.sub_title = f"inspector {self.inspector}"
+        self.show_sub_title()
 
     def open_inspection(self) -> None:
         """From the welcome screen: show the home screen of the inspection just made."""

@@ -12,7 +12,7 @@ from .evidence import evidence
 from .live import WrittenElsewhere, window_lock
 from .inspection import (CaseProgress, case_counts, case_progress, check_in_background, check_inspection, create_demo, current_ratings, found_inspection,
                          get_inspection, inspection_framework, judgements, open_database,
-                         record_judgement, require_inspection)
+                         record_judgement, require_inspection, set_up_inspection)
 from .moderation import (agreement_pairs, assign_second_reading, audit_trail, conflicts,
                          finish_second_reading, key_questions_for, lock_case, moderation_status,
                          pick_second_readings, record_second_answer, redact_note, reopen_case,
@@ -31,6 +31,6 @@ __all__ = [
     "key_questions_for", "lock_case", "may_open", "moderation_status", "open_database",
     "pick_second_readings", "record_answer", "record_judgement", "record_note", "record_second_answer",
     "redact_note", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
-    "second_readings", "set_resume_at", "set_status", "settle_conflict", "settle_disagreement",
+    "second_readings", "set_resume_at", "set_up_inspection", "set_status", "settle_conflict", "settle_disagreement",
     "team_members", "update_profile", "WrittenElsewhere", "window_lock",
 ]

@@ -134,6 +134,9 @@ class HmipApp(App):
     def action_moderation(self) -> None:
         self._show("moderation", "ModerationScreen")
 
+    def action_team(self) -> None:
+        self._show("team", "TeamScreen")
+
     def action_export(self) -> None:
         self._show("export", "ExportScreen")
 

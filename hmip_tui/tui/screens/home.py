@@ -39,6 +39,7 @@ class HomeScreen(Screen):
         Binding("o", "app.judgements", "Domain one", id="judgements", show=False),
         Binding("x", "app.export", "Export", id="export"),
         Binding("m", "app.moderation", "Moderation", id="moderation", show=False),
+        Binding("t", "app.team", "Team", id="team", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", id="next-page", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="prev-page", show=False),
         Binding("escape", "leave_filter", "Back to list", id="leave-filter", show=False),

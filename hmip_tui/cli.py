@@ -20,6 +20,7 @@ from .cli_checks import (CODE, CODES, DATE, DB_PATH, INPUT_FILE, OUT_PATH, SEED,
 from .errors import HmipError
 from .terminal_text import terminal_safe
 from .words import count as _count
+from .words import short
 
 
 class HmipGroup(click.Group):
@@ -189,7 +190,9 @@ def answer(obj: Context, case, question, value, note, reason):
 
     saved = record_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector,
                           reason=reason)
-    say(f"Saved {case} {question} = {saved.value}.")
+    asked = obj.framework().question(question)
+    option = asked.type.option(saved.value)
+    say(f"Saved case {case}, {question} {short(asked.text)}: {option.label if option else saved.value}.")
 
 
 @cli.command()
@@ -402,7 +405,7 @@ def check(obj: Context, repair):
                "" if repair else "; hmip check --repair rebuilds the counts from the answers")
         raise HmipError(f"{obj.db}: {n} problem{'' if n == 1 else 's'} found{fix}")
     done = "rebuilt from, and now equal to," if result.repaired else "equal to"
-    say(f"{obj.db}: sound; its tallies are {done} a recount of its {result.answers} answers")
+    say(f"{obj.db}: sound; its tallies are {done} a recount of its {_count(result.answers, 'answer')}")
 
 
 @cli.group()

@@ -63,6 +63,8 @@ SCREENS = {
     "moderation": ["m"],
     "second-reading": ["m", "enter", "y", "n"],
     "audit-trail": ["enter", "t"],
+    "audit-trail-answer": ["enter", "t"] + ["down"] * 20,  # an answer's words in the detail
+    "team": ["t"],
 }
 
 
@@ -80,3 +82,23 @@ def test_screen(snap_compare, demo_app, name, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_welcome(snap_compare, empty_app, size):
     assert snap_compare(empty_app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_export(snap_compare, demo_app, size, monkeypatch):
+    """The workbook written, with its full path: a fixed one here, as the default path holds the
+    date and the test's own folder."""
+    import tempfile
+    from pathlib import Path
+
+    from hmip_tui import services
+
+    out = Path(tempfile.gettempdir()) / "hmip-snapshots" / "demo-pdu-synthetic-cases-2022-08-05.xlsx"
+    monkeypatch.setattr(services, "default_export_path", lambda *args: out)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+
+    assert snap_compare(demo_app, terminal_size=size, run_before=run_before)

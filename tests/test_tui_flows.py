@@ -435,3 +435,18 @@ async def test_the_lead_adds_an_inspector_on_the_team_screen_and_others_cannot(d
     from hmip_tui.services import team_members
 
     assert "I9" in {m["code"] for m in team_members(open_database(demo_db))}
+
+
+@pytest.mark.parametrize("keys", [["a"], ["m"], ["enter", "t"]], ids=["all-cases", "moderation", "audit-trail"])
+async def test_at_80_columns_every_column_of_the_table_is_on_screen(demo_db, keys):
+    """Status, progress and flags in the list of all cases; the readings in moderation; the
+    new value in the audit trail: none pushed off the right edge at 80x24."""
+    app = app_on(demo_db, "LF")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        needed = sum(c.get_render_width(table) for c in table.columns.values())
+        assert needed <= table.scrollable_content_region.width, (
+            [(str(c.label), c.get_render_width(table)) for c in table.columns.values()])

@@ -160,6 +160,7 @@ class CaseProgress:
     required: int
     limited_access: bool
     hidden: bool = False  # limited access and not assigned to the reader: exists, nothing more
+    sentence_short: str = ""  # the framework's short label ("Licence"), for narrow screens
 
 
 def case_progress(conn: sqlite3.Connection, framework: Framework,
@@ -187,5 +188,6 @@ def case_progress(conn: sqlite3.Connection, framework: Framework,
             rosh.label_of(case.profile.get("rosh")) if rosh else "",
             case.status, case.answered, case.required,
             case.profile.get("limited_access") == "yes",
+            sentence_short=sentence.short_label_of(case.profile.get("sentence_type")) if sentence else "",
         ))
     return out

@@ -31,7 +31,7 @@ class HomeScreen(Screen):
     BINDINGS = [
         Binding("enter", "open_case", "Open case", id="open", priority=False),
         Binding("a", "toggle_all", "All/mine", id="all"),
-        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("slash", "filter", "Filter", id="filter", show=False),  # said by the field itself
         Binding("s", "sort", "Sort", id="sort", show=False),
         Binding("p", "profile", "Profile", id="profile", show=False),
         Binding("n", "new_case", "New case", id="new"),
@@ -109,6 +109,9 @@ class HomeScreen(Screen):
         columns = [("Case", "ref"), ("Sentence", "sentence"), ("RoSH", "rosh"),
                    *([("Inspector", "inspector")] if self.show_all else []),
                    ("Status", "status"), ("Answered", "answered"), ("Flags", "flags")]
+        # At 80 columns the sentence takes its short label, so status, progress and flags all
+        # stay on screen in the list of all cases; wider, the words in full.
+        narrow = self.app.size.width < 100
         table.clear(columns=True)
         for label, key in columns:
             table.add_column(label, key=key)
@@ -118,7 +121,7 @@ class HomeScreen(Screen):
                 table.add_row(*cells, key=c.ref)
                 continue
             flags = " ".join(f for f in ("LA" if c.limited_access else "",) if f)
-            cells = [c.ref, c.sentence_type, c.rosh, *([c.inspector or "-"] if self.show_all else []),
+            cells = [c.ref, (c.sentence_short or c.sentence_type) if narrow else c.sentence_type, c.rosh, *([c.inspector or "-"] if self.show_all else []),
                      STATUS_LABEL[c.status], f"{c.answered}/{c.required}", flags]
             table.add_row(*cells, key=c.ref)
         if keep and keep in {c.ref for c in rows[start:start + PAGE_SIZE]}:
@@ -132,6 +135,10 @@ class HomeScreen(Screen):
         self.query_one("#page", Static).update(
             f"Cases {shown} of {len(rows)} by {SORTS[self.sort_index][0]} (s sorts){paging}" if rows else
             "No cases here. n adds a case; a shows all cases; / changes the filter.")
+
+    def on_resize(self) -> None:
+        if self.cases:
+            self.refresh_rows()
 
     def current_ref(self) -> str | None:
         table = self.query_one(DataTable)

@@ -124,7 +124,7 @@ def hold_window_lock(db):
 
 
 def says_other_window(app) -> bool:
-    return "another window" in app.sub_title
+    return "also open in another window" in app.title
 
 
 async def test_a_second_window_says_so_takes_no_keys_and_the_command_line_still_writes(demo_db):
@@ -137,6 +137,10 @@ async def test_a_second_window_says_so_takes_no_keys_and_the_command_line_still_
         async with second.run_test(size=(80, 24)) as two:
             await two.pause()
             assert says_other_window(second)
+            import html  # ...and on screen at 80 columns, where the header cuts from the right
+
+            shown = html.unescape(second.export_screenshot()).replace("\xa0", " ")
+            assert "hmip · also open in another window" in shown
             assert any("Another hmip window has this database open" in n.message
                        for n in second._notifications)
             # The notice takes no focus and no key: the case list answers the keys as ever.

@@ -30,6 +30,20 @@ def demo_app(tmp_path):
 
 
 @pytest.fixture
+def team_app(tmp_path, monkeypatch):
+    """The demo, its lead signing with a fixed key: the team screen shows its fingerprint."""
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    (keys / "LEAD.ed25519").write_bytes(bytes(range(32)))
+    (keys / "LEAD.ed25519").chmod(0o600)
+    monkeypatch.setenv("HMIP_KEYS", str(keys))
+    path = tmp_path / "team.sqlite"
+    conn = open_database(path)
+    create_demo(conn, FW, lead="LEAD")
+    return HmipApp(conn, path, "LEAD")
+
+
+@pytest.fixture
 def empty_app(tmp_path):
     # A fixed name: the welcome screen shows the database path.
     path = tmp_path / "empty.sqlite"
@@ -64,7 +78,6 @@ SCREENS = {
     "second-reading": ["m", "enter", "y", "n"],
     "audit-trail": ["enter", "t"],
     "audit-trail-answer": ["enter", "t"] + ["down"] * 20,  # an answer's words in the detail
-    "team": ["t"],
 }
 
 
@@ -102,3 +115,13 @@ def test_export(snap_compare, demo_app, size, monkeypatch):
         await settle(pilot)
 
     assert snap_compare(demo_app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_team(snap_compare, team_app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(team_app, terminal_size=size, run_before=run_before)

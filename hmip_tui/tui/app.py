@@ -39,6 +39,7 @@ class HmipApp(App):
         self.fatal_error: BaseException | None = None  # what stopped the app, for run_app to say
         self.window_lock = services.window_lock(self.db_path)
         self.other_window_open = False
+        self.pdu: str | None = None
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's own handler prints a traceback with every local variable when the app
@@ -72,19 +73,22 @@ class HmipApp(App):
             self.screen.post_message(ChangedElsewhere())
         if self.other_window_open and self.window_lock.take():
             self.other_window_open = False
-            self.show_sub_title()  # the other window has closed: the notice goes with it
+            self.show_title()  # the other window has closed: the notice goes with it
 
     def say_other_window(self) -> None:
         """A notice, never a dialog: it takes no key and no focus, because the inspector may
         mean to have two windows, and both save safely (SQLite orders the writes)."""
-        self.show_sub_title()
+        self.show_title()
         self.notify("Another hmip window has this database open. Both save every answer; each "
                     "shows what the other writes within a second or two.",
                     title="Open in another window", timeout=12)
 
-    def show_sub_title(self) -> None:
-        also = " · also open in another window" if self.other_window_open else ""
-        self.sub_title = f"inspector {self.inspector}{also}"
+    def show_title(self) -> None:
+        # The notice leads the title: the header cuts a long PDU name, and the sub-title with
+        # it, from the right at 80 columns.
+        also = "also open in another window · " if self.other_window_open else ""
+        self.title = f"hmip · {also}{self.pdu}" if self.pdu else f"hmip{' · ' + also[:-3] if also else ''}"
+        self.sub_title = f"inspector {self.inspector}"
 
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:
@@ -101,8 +105,8 @@ class HmipApp(App):
 
     def use_inspection(self, inspection) -> None:
         self.framework = inspection.framework()
-        self.title = f"hmip · {inspection.pdu}"
-        self.show_sub_title()
+        self.pdu = inspection.pdu
+        self.show_title()
 
     def open_inspection(self) -> None:
         """From the welcome screen: show the home screen of the inspection just made."""

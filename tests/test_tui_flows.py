@@ -363,12 +363,15 @@ async def test_the_new_inspection_form_takes_the_leads_code_and_the_sample(db, t
     ({"pdu": ""}, "the PDU inspected is empty"),
     ({"sample": "SAMPLE"}, "line 3: case C1 is given twice (first on line 2)"),
     ({"sample": "MISSING"}, "cannot read the sample file"),
+    ({"sample": "PERSONAL"}, "column 'surname' would store personal details"),
 ])
 async def test_a_refused_form_says_one_sentence_and_writes_nothing(db, tmp_path, fields, needle):
     bad = tmp_path / "bad.csv"
     bad.write_text(SAMPLE_HEADER + "C1,LF,licence,female,high,no\nC1,I2,licence,male,low,no\n")
     values = {"pdu": "Test PDU", "lead": "LF", **fields}
-    values["sample"] = {"SAMPLE": str(bad), "MISSING": str(tmp_path / "none.csv")}.get(
+    personal = tmp_path / "personal.csv"
+    personal.write_text("ref,surname\nC1,Smith\n")
+    values["sample"] = {"SAMPLE": str(bad), "MISSING": str(tmp_path / "none.csv"), "PERSONAL": str(personal)}.get(
         values.get("sample", ""), values.get("sample", ""))
     app = app_on(db)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -104,7 +104,8 @@ def _check_header(path: Path, columns: list[str], framework: Framework, drop_per
     if personal and not drop_personal:
         raise HmipError(
             f"{path}: column {personal[0]!r} would store personal details; hmip keeps case "
-            "references, never names: remove the column, or import with --drop-personal-columns"
+            "references, never names: remove the column, or import it with "
+            "hmip sample import --drop-personal-columns"
         )
     refs = [c for c in columns if c in REF_COLUMNS]
     if not refs:

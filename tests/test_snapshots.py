@@ -37,10 +37,14 @@ def team_app(tmp_path, monkeypatch):
     (keys / "LEAD.ed25519").write_bytes(bytes(range(32)))
     (keys / "LEAD.ed25519").chmod(0o600)
     monkeypatch.setenv("HMIP_KEYS", str(keys))
+    from hmip_tui import identity
+
+    identity.private_key.cache_clear()  # a key read earlier in the run would sign instead
     path = tmp_path / "team.sqlite"
     conn = open_database(path)
     create_demo(conn, FW, lead="LEAD")
-    return HmipApp(conn, path, "LEAD")
+    yield HmipApp(conn, path, "LEAD")
+    identity.private_key.cache_clear()  # and later tests get the run's own keys back
 
 
 @pytest.fixture

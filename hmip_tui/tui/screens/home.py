@@ -121,7 +121,8 @@ class HomeScreen(Screen):
                 table.add_row(*cells, key=c.ref)
                 continue
             flags = " ".join(f for f in ("LA" if c.limited_access else "",) if f)
-            cells = [c.ref, (c.sentence_short or c.sentence_type) if narrow else c.sentence_type, c.rosh, *([c.inspector or "-"] if self.show_all else []),
+            sentence = (c.sentence_short or c.sentence_type) if narrow else c.sentence_type
+            cells = [c.ref, sentence, c.rosh, *([c.inspector or "-"] if self.show_all else []),
                      STATUS_LABEL[c.status], f"{c.answered}/{c.required}", flags]
             table.add_row(*cells, key=c.ref)
         if keep and keep in {c.ref for c in rows[start:start + PAGE_SIZE]}:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -20,6 +19,8 @@ from .cli_checks import (CODE, CODES, DATE, DB_PATH, INPUT_FILE, OUT_PATH, SEED,
                          check_arguments)
 from .errors import HmipError
 from .terminal_text import terminal_safe
+from .words import count as _count
+from .words import short
 
 
 class HmipGroup(click.Group):
@@ -135,7 +136,7 @@ def cli(ctx, db, inspector):
     if ctx.invoked_subcommand is None:
         from .tui import run_app
 
-        run_app(ctx.obj.db, ctx.obj.inspector)
+        run_app(ctx.obj.db, ctx.obj.inspector, db_named=named)
 
 
 @cli.command()
@@ -189,7 +190,9 @@ def answer(obj: Context, case, question, value, note, reason):
 
     saved = record_answer(obj.conn, obj.framework(), case, question, value, note, obj.inspector,
                           reason=reason)
-    say(f"Saved {case} {question} = {saved.value}.")
+    asked = obj.framework().question(question)
+    option = asked.type.option(saved.value)
+    say(f"Saved case {case}, {question} {short(asked.text)}: {option.label if option else saved.value}.")
 
 
 @cli.command()
@@ -489,7 +492,7 @@ def check(obj: Context, repair):
                "" if repair else "; hmip check --repair rebuilds the counts from the answers")
         raise HmipError(f"{obj.db}: {n} problem{'' if n == 1 else 's'} found{fix}")
     done = "rebuilt from, and now equal to," if result.repaired else "equal to"
-    say(f"{obj.db}: sound; its tallies are {done} a recount of its {result.answers} answers")
+    say(f"{obj.db}: sound; its tallies are {done} a recount of its {_count(result.answers, 'answer')}")
 
 
 @cli.group()
@@ -498,13 +501,9 @@ def export():
 
 
 def _default_export(obj: Context, suffix: str) -> Path:
-    """Beside a database named with --db; in exports/ under the working folder for the default
-    database, which lives in the hidden user data folder."""
-    from .paths import exports_dir
-    from .services import require_inspection
+    from .services import default_export_path
 
-    folder = obj.db.parent if obj.db_named else exports_dir()
-    return folder / f"{_slug(require_inspection(obj.conn).pdu)}-{date.today()}{suffix}"
+    return default_export_path(obj.conn, obj.db, obj.db_named, suffix)
 
 
 def _out(obj: Context, out: Path | None, suffix: str) -> Path:
@@ -861,16 +860,6 @@ def framework_check(file):
         f"{kqs} key questions, {len(fw.questions)} questions in all.")
 
 
-def _count(n: int, thing: str, plural: str | None = None) -> str:
-    return f"{n} {thing if n == 1 else plural or thing + 's'}"
-
-
-def _slug(text: str) -> str:
-    """A file name's worth of the PDU: short enough for any file system with room to spare."""
-    slug = "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
-    while "--" in slug:
-        slug = slug.replace("--", "-")
-    return slug[:60].strip("-") or "inspection"
 
 
 def main() -> None:

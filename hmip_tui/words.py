@@ -18,3 +18,13 @@ def slug(text: str) -> str:
     while "--" in out:
         out = out.replace("--", "-")
     return out.strip("-")[:60].strip("-") or "inspection"
+
+
+def short(text: str, width: int = 48) -> str:
+    """A question's words cut at a word to fit a message line, marked with an ellipsis when cut:
+    messages name questions by their words, which an inspector knows, not only by their ids."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"

@@ -78,6 +78,23 @@ def test_new_answers_to_held_cases_are_merged(report_db, report_bundle_file, tmp
     assert (after["yes"], after["relevant"]) == (before["yes"] + 1, before["relevant"] + 1)
 
 
+def test_default_exports_of_the_default_database_go_to_exports_in_the_working_folder(tmp_path, monkeypatch):
+    """The default database is hidden in the user data folder: its exports come to exports/ in
+    the working folder, named without doubled hyphens, and each command prints the full path."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    work = tmp_path / "work"
+    work.mkdir()
+    run_hmip("demo", cwd=work, check=True)  # the demo's PDU is "Demo PDU (synthetic cases)"
+    for command, pattern in ((("export", "workbook"), "*.xlsx"), (("export", "csv"), "*-answers.csv"),
+                             (("bundle", "export"), "*.hmip.json")):
+        result = run_hmip(*command, cwd=work, check=True)
+        [written] = (work / "exports").glob(pattern)
+        assert "--" not in written.name, written.name
+        assert written.name.startswith("demo-pdu-synthetic-cases-")
+        assert str(written.resolve()) in result.stdout, result.stdout
+    assert not list((tmp_path / "data").rglob("*.xlsx"))
+
+
 def test_another_inspections_bundle_is_refused(report_db, tmp_path):
     demo_db = tmp_path / "demo.sqlite"
     run_hmip("demo", db=demo_db, check=True)

@@ -101,3 +101,81 @@ async def test_the_dashboard_counts_an_answer_given_elsewhere(demo_db):
         await wait_for(pilot, lambda: relevant_of(kq.id) == before + 1, 4)
         assert relevant_of(kq.id) == before + 1
         assert summary is app.screen.query_one("#summary")
+
+
+# --- a second window on the same database -----------------------------------------------
+
+HOLD = ("import sys, time\n"
+        "from hmip_tui.window_lock import WindowLock\n"
+        "lock = WindowLock(sys.argv[1])\n"
+        "assert lock.take()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(120)\n")
+
+
+def hold_window_lock(db):
+    """Another hmip window, as far as the lock can tell: a process holding the app's lock."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def says_other_window(app) -> bool:
+    return "also open in another window" in app.title
+
+
+async def test_a_second_window_says_so_takes_no_keys_and_the_command_line_still_writes(demo_db):
+    case, question = untouched_case(demo_db)
+    first = HmipApp(open_database(demo_db), demo_db, "LEAD")
+    second = HmipApp(open_database(demo_db), demo_db, "LEAD")
+    async with first.run_test(size=(80, 24)) as one:
+        await one.pause()
+        assert not says_other_window(first)
+        async with second.run_test(size=(80, 24)) as two:
+            await two.pause()
+            assert says_other_window(second)
+            import html  # ...and on screen at 80 columns, where the header cuts from the right
+
+            shown = html.unescape(second.export_screenshot()).replace("\xa0", " ")
+            assert "hmip · also open in another window" in shown
+            assert any("Another hmip window has this database open" in n.message
+                       for n in second._notifications)
+            # The notice takes no focus and no key: the case list answers the keys as ever.
+            assert isinstance(second.screen, HomeScreen)
+            assert second.focused is second.screen.query_one(DataTable)
+            shown_all = second.screen.show_all
+            await two.press("a")
+            assert second.screen.show_all is not shown_all
+            # Command-line writers neither take nor respect the lock.
+            result = await asyncio.to_thread(run_hmip, "answer", case.ref, question, "yes",
+                                              db=demo_db, inspector="INSP3")
+            assert result.returncode == 0, result.stderr
+        # The second window closed: the first never claimed another was open.
+        assert not says_other_window(first)
+
+
+async def test_the_notice_goes_when_the_other_window_closes_and_a_killed_one_leaves_none(demo_db):
+    holder = hold_window_lock(demo_db)
+    try:
+        app = HmipApp(open_database(demo_db), demo_db, "LEAD")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert says_other_window(app)
+            holder.kill()  # SIGKILL: no clean-up ran, the lock file stays
+            holder.wait()
+            await wait_for(pilot, lambda: not says_other_window(app), 4)
+            assert not says_other_window(app)
+    finally:
+        holder.kill()
+        holder.wait()
+    from hmip_tui.window_lock import lock_path
+
+    assert lock_path(demo_db).exists()  # what a crash leaves behind...
+    app = HmipApp(open_database(demo_db), demo_db, "LEAD")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not says_other_window(app)  # ...says nothing: only a live holder counts
+        assert not app._notifications

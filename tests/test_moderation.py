@@ -244,10 +244,17 @@ async def test_second_read_blind_settle_with_a_reason_and_find_it_in_the_trail(r
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("m")
         assert app.screen.items[0][0] == "disagreement"
+        # Answers by their labels, as the inspectors gave them, not their stored ids.
+        readings = str(app.screen.query_one(DataTable).get_row_at(0)[4])
+        assert readings in ("first Yes · second No", "first No · second Yes"), readings
         await pilot.press("y" if first_values["2.2.1"] == "yes" else "n")  # the first reader stands
         assert isinstance(app.screen, NoteScreen)
         await pilot.press(*"The first reader saw the full OASys.", "enter")
         await pilot.pause()
+        from hmip_tui.words import short
+
+        said = str(app.screen.query_one("#status").render())
+        assert f"Settled HF0003 2.2.1 {short(app.framework.question('2.2.1').text)}: " in said, said
     trail = run_hmip("audit", "HF0003", db=report_db, check=True).stdout
     assert "settle" in trail and "The first reader saw the full OASys." in trail
     assert _status(report_db)["disagreements"] == 0

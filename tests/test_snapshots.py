@@ -30,6 +30,24 @@ def demo_app(tmp_path):
 
 
 @pytest.fixture
+def team_app(tmp_path, monkeypatch):
+    """The demo, its lead signing with a fixed key: the team screen shows its fingerprint."""
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    (keys / "LEAD.ed25519").write_bytes(bytes(range(32)))
+    (keys / "LEAD.ed25519").chmod(0o600)
+    monkeypatch.setenv("HMIP_KEYS", str(keys))
+    from hmip_tui import identity
+
+    identity.private_key.cache_clear()  # a key read earlier in the run would sign instead
+    path = tmp_path / "team.sqlite"
+    conn = open_database(path)
+    create_demo(conn, FW, lead="LEAD")
+    yield HmipApp(conn, path, "LEAD")
+    identity.private_key.cache_clear()  # and later tests get the run's own keys back
+
+
+@pytest.fixture
 def empty_app(tmp_path):
     # A fixed name: the welcome screen shows the database path.
     path = tmp_path / "empty.sqlite"
@@ -64,6 +82,7 @@ SCREENS = {
     "second-reading": ["m", "enter", "y", "n"],
     "audit-trail": ["enter", "t"],
     "search": ["slash", *"visit", "enter"],
+    "audit-trail-answer": ["enter", "t"] + ["down"] * 20,  # an answer's words in the detail
 }
 
 
@@ -81,3 +100,33 @@ def test_screen(snap_compare, demo_app, name, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_welcome(snap_compare, empty_app, size):
     assert snap_compare(empty_app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_export(snap_compare, demo_app, size, monkeypatch):
+    """The workbook written, with its full path: a fixed one here, as the default path holds the
+    date and the test's own folder."""
+    import tempfile
+    from pathlib import Path
+
+    from hmip_tui import services
+
+    out = Path(tempfile.gettempdir()) / "hmip-snapshots" / "demo-pdu-synthetic-cases-2022-08-05.xlsx"
+    monkeypatch.setattr(services, "default_export_path", lambda *args: out)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+
+    assert snap_compare(demo_app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_team(snap_compare, team_app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+
+    assert snap_compare(team_app, terminal_size=size, run_before=run_before)

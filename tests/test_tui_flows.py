@@ -58,6 +58,9 @@ async def test_create_an_inspection_from_the_welcome_screen(db):
         assert "is not a date" in str(app.screen.query_one("#welcome-error").render())
         app.screen.query_one("#fieldwork", Input).value = "2022-08-01"
         await pilot.press("ctrl+s")
+        assert "the lead inspector's code is empty" in str(app.screen.query_one("#welcome-error").render())
+        app.screen.query_one("#lead", Input).value = "LF"
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
     conn = sqlite3.connect(db)
@@ -262,13 +265,16 @@ async def test_escaping_the_note_moves_on_so_the_next_key_answers_the_next_quest
     assert held["2.2.1"] == ("no", None) and held["2.2.2.a"] == ("yes", None)
 
 
-async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path, monkeypatch):
+@pytest.mark.parametrize("named", [True, False], ids=["db-named", "default-db"])
+async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path, monkeypatch, named):
+    """Beside a database named with --db; under exports/ in the working folder for the default
+    database (hidden in the user data folder); the full path of what was written is shown."""
     from textual.widgets import ProgressBar
 
     from hmip_tui.tui.screens.export import ExportScreen
 
     monkeypatch.setenv("HMIP_EXPORTS", str(tmp_path / "exports"))
-    app = app_on(demo_db, "LEAD")
+    app = HmipApp(open_database(demo_db), demo_db, "LEAD", db_named=named)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("x")
         assert isinstance(app.screen, ExportScreen)
@@ -276,10 +282,13 @@ async def test_export_the_workbook_from_the_app_with_progress(demo_db, tmp_path,
         await pilot.pause()
         bar = app.screen.query_one(ProgressBar)
         assert bar.total and bar.progress == bar.total
-        assert "Wrote 60 cases" in str(app.screen.query_one("#export-status").render())
+        said = str(app.screen.query_one("#export-status").render())
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
-    assert len(list((tmp_path / "exports").glob("*.xlsx"))) == 1
+    folder = demo_db.parent if named else tmp_path / "exports"
+    [written] = folder.glob("*.xlsx")
+    assert "--" not in written.name
+    assert f"Wrote the data workbook of 60 cases to {written.resolve()}" in said.replace("\n", "")
 
 
 async def test_esc_from_a_case_opened_with_ctrl_p_goes_to_the_case_list(demo_db):
@@ -306,3 +315,141 @@ async def test_esc_from_a_case_opened_with_ctrl_p_goes_to_the_case_list(demo_db)
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert [type(s).__name__ for s in app.screen_stack] == ["HomeScreen"]
+
+
+# --- setting up: the new-inspection form and the team -------------------------------------
+
+SAMPLE_HEADER = "ref,inspector,sentence_type,sex,rosh,pre_sentence_report\n"
+
+
+async def fill_welcome(pilot, **values) -> None:
+    for field_id, value in values.items():
+        pilot.app.screen.query_one(f"#{field_id}", Input).value = value
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+def welcome_error(app) -> str:
+    return str(app.screen.query_one("#welcome-error").render())
+
+
+async def test_the_new_inspection_form_takes_the_leads_code_and_the_sample(db, tmp_path):
+    sample = tmp_path / "sample.csv"
+    sample.write_text(SAMPLE_HEADER + "C1,LF,licence,female,high,no\nC2,I2,licence,male,low,no\n")
+    app = app_on(db, "JSMITH")  # started under a login name: the form's code leads, not it
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_welcome(pilot, pdu="Test PDU", fieldwork="2022-08-01", lead="LF", sample=str(sample))
+        assert isinstance(app.screen, HomeScreen), welcome_error(app)
+        assert app.inspector == "LF" and "inspector LF" in app.sub_title
+        assert app.screen.query_one(DataTable).row_count == 1  # LF's own case
+        await pilot.press("t")
+        from hmip_tui.tui.screens.team import TeamScreen
+
+        assert isinstance(app.screen, TeamScreen)
+        table = app.screen.query_one(DataTable)
+        assert [(str(r[0]), str(r[1])) for r in (table.get_row_at(i) for i in range(table.row_count))] == \
+            [("I2", "inspector"), ("LF", "lead")]
+    conn = open_database(db)
+    from hmip_tui.services import team_members
+
+    assert {m["code"]: m["role"] for m in team_members(conn)} == {"LF": "lead", "I2": "inspector"}
+    assert {c.ref for c in store.all_cases(conn)} == {"C1", "C2"}
+
+
+@pytest.mark.parametrize("fields, needle", [
+    ({"lead": ""}, "the lead inspector's code is empty"),
+    ({"lead": "j smith"}, "the lead inspector's code: 'j smith' is not an inspector code"),
+    ({"fieldwork": "1 Aug"}, "the fieldwork start: '1 Aug' is not a date"),
+    ({"pdu": ""}, "the PDU inspected is empty"),
+    ({"sample": "SAMPLE"}, "line 3: case C1 is given twice (first on line 2)"),
+    ({"sample": "MISSING"}, "cannot read the sample file"),
+    ({"sample": "PERSONAL"}, "column 'surname' would store personal details"),
+])
+async def test_a_refused_form_says_one_sentence_and_writes_nothing(db, tmp_path, fields, needle):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SAMPLE_HEADER + "C1,LF,licence,female,high,no\nC1,I2,licence,male,low,no\n")
+    values = {"pdu": "Test PDU", "lead": "LF", **fields}
+    personal = tmp_path / "personal.csv"
+    personal.write_text("ref,surname\nC1,Smith\n")
+    values["sample"] = {"SAMPLE": str(bad), "MISSING": str(tmp_path / "none.csv"), "PERSONAL": str(personal)}.get(
+        values.get("sample", ""), values.get("sample", ""))
+    app = app_on(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_welcome(pilot, **values)
+        assert isinstance(app.screen, WelcomeScreen)
+        said = welcome_error(app)
+        assert needle in said and said.count(". ") == 0, said
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM entry").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+async def test_the_form_and_the_command_line_read_the_same_sample(db, tmp_path, separator):
+    """A semicolon-separated file (Excel's CSV where the comma is the decimal mark) is read by
+    both; one mixing the two is refused by both with the same sentence."""
+    from conftest import run_hmip
+
+    sample = tmp_path / "sample.csv"
+    sample.write_text((SAMPLE_HEADER + "C1,LF,licence,female,high,no\n").replace(",", separator))
+    app = app_on(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_welcome(pilot, pdu="Test PDU", lead="LF", sample=str(sample))
+        assert isinstance(app.screen, HomeScreen), welcome_error(app)
+    cli_db = tmp_path / "cli.sqlite"
+    run_hmip("init", "--pdu", "Test PDU", db=cli_db, check=True)
+    run_hmip("sample", "import", str(sample), db=cli_db, check=True)
+    for path in (db, cli_db):
+        assert [c.ref for c in store.all_cases(open_database(path))] == ["C1"]
+
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("ref;inspector,sex\nC9;LF,female\n")
+    sentence = f"{mixed}: line 1: the header has both commas and semicolons"
+    result = run_hmip("sample", "import", str(mixed), db=cli_db)
+    assert result.returncode == 1 and sentence in result.stderr
+    app = app_on(tmp_path / "fresh.sqlite")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_welcome(pilot, pdu="Test PDU", lead="LF", sample=str(mixed))
+        assert sentence in welcome_error(app)
+
+
+async def test_the_lead_adds_an_inspector_on_the_team_screen_and_others_cannot(demo_db):
+    from hmip_tui.tui.screens.team import TeamScreen
+
+    app = app_on(demo_db, "LF")  # the demo command ran as LF, its lead
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        assert isinstance(app.screen, TeamScreen)
+        table = app.screen.query_one(DataTable)
+        before = table.row_count
+        await pilot.press("a", *"bad code", "enter")
+        assert "is not an inspector code" in str(app.screen.query_one("#status").render())
+        assert table.row_count == before  # refused: the field stays open to correct
+        app.screen.query_one("#new-member", Input).value = ""
+        await pilot.press(*"I9", "enter")
+        assert table.row_count == before + 1 and app.focused is table
+        assert "Added I9 to the team" in str(app.screen.query_one("#status").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+    app = app_on(demo_db, "INSP2")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t", "a")
+        assert "Only the lead adds to the team" in str(app.screen.query_one("#status").render())
+        assert not app.screen.query_one("#new-member", Input).display
+    from hmip_tui.services import team_members
+
+    assert "I9" in {m["code"] for m in team_members(open_database(demo_db))}
+
+
+@pytest.mark.parametrize("keys", [["a"], ["m"], ["enter", "t"]], ids=["all-cases", "moderation", "audit-trail"])
+async def test_at_80_columns_every_column_of_the_table_is_on_screen(demo_db, keys):
+    """Status, progress and flags in the list of all cases; the readings in moderation; the
+    new value in the audit trail: none pushed off the right edge at 80x24."""
+    app = app_on(demo_db, "LF")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*keys)
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        needed = sum(c.get_render_width(table) for c in table.columns.values())
+        assert needed <= table.scrollable_content_region.width, (
+            [(str(c.label), c.get_render_width(table)) for c in table.columns.values()])

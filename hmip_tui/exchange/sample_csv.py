@@ -46,7 +46,7 @@ def read_sample(path: Path, framework: Framework, *, drop_personal: bool = False
     if "\x00" in text:
         raise HmipError(f"{path}: holds NUL bytes, so it is not a CSV text file")
     csv.field_size_limit(MAX_FIELD * 4 + 1)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator(path, text), strict=True)
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
@@ -86,12 +86,26 @@ def read_sample(path: Path, framework: Framework, *, drop_personal: bool = False
     return rows
 
 
+def separator(path: Path, text: str) -> str:
+    """Comma, or semicolon: Excel saves "CSV" with semicolons where the comma is the decimal
+    mark, and a header of field ids says which was used (no id holds either). A header with
+    both cannot say, so it is refused rather than guessed."""
+    header = text.split("\n", 1)[0]
+    if ";" not in header:
+        return ","
+    if "," in header:
+        raise HmipError(f"{path}: line 1: the header has both commas and semicolons; separate "
+                        "its columns with one or the other")
+    return ";"
+
+
 def _check_header(path: Path, columns: list[str], framework: Framework, drop_personal: bool) -> None:
     personal = [c for c in columns if c in PERSONAL_COLUMNS]
     if personal and not drop_personal:
         raise HmipError(
             f"{path}: column {personal[0]!r} would store personal details; hmip keeps case "
-            "references, never names: remove the column, or import with --drop-personal-columns"
+            "references, never names: remove the column, or import it with "
+            "hmip sample import --drop-personal-columns"
         )
     refs = [c for c in columns if c in REF_COLUMNS]
     if not refs:
@@ -117,10 +131,15 @@ def import_sample(conn: sqlite3.Connection, path: Path, framework: Framework, *,
     Codes in the `inspector` column join the team as inspectors (the lead's to decide)."""
     rows = read_sample(path, framework, drop_personal=drop_personal)
     with transaction(conn):
-        _refuse_held(conn, path, rows)
-        add_cases(conn, [(ref, inspector, profile) for _, ref, inspector, profile in rows], by)
+        add_sample(conn, path, rows, by)
         backup_committed(conn, "before-sample-import")
     return len(rows)
+
+
+def add_sample(conn: sqlite3.Connection, path: Path, rows: list, by: str) -> None:
+    """Add the rows `read_sample` gave, inside the caller's transaction."""
+    _refuse_held(conn, path, rows)
+    add_cases(conn, [(ref, inspector, profile) for _, ref, inspector, profile in rows], by)
 
 
 def _refuse_held(conn: sqlite3.Connection, path: Path, rows: list) -> None:

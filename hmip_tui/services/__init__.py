@@ -9,10 +9,10 @@ from .cases import (Answer, CaseFile, FieldChange, add_case, set_case_field, ans
                     clear_answer, get_case, import_sample, may_open, profile_problem, record_answer,
                     record_note, set_resume_at, set_status, update_profile)
 from .evidence import evidence
-from .live import WrittenElsewhere
+from .live import WrittenElsewhere, window_lock
 from .inspection import (CaseProgress, case_counts, case_progress, check_in_background, check_inspection, create_demo, current_ratings, found_inspection,
                          get_inspection, inspection_framework, judgements, open_database,
-                         record_judgement, require_inspection)
+                         record_judgement, require_inspection, set_up_inspection)
 from .moderation import (agreement_pairs, assign_second_reading, audit_trail, conflicts,
                          finish_second_reading, key_questions_for, lock_case, moderation_status,
                          pick_second_readings, record_second_answer, redact_note, reopen_case,
@@ -21,12 +21,12 @@ from .search import search_evidence
 from .sync import SyncSummary, sync
 from .team import add_to_team, grant_access, is_lead, rekey, team_members
 from .team_server import add_server_login, init_server, server_where
-from .transfer import (backup_now, check_database_path, check_output_path, export_answers_csv, export_bundle,
+from .transfer import (backup_now, default_export_path, check_database_path, check_output_path, export_answers_csv, export_bundle,
                        export_workbook, import_bundles, remove_new_database, restore_backup)
 
 __all__ = [
     "Answer", "CaseFile", "CaseProgress", "FieldChange", "set_case_field", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
-    "assign_second_reading", "audit_trail", "backup_now", "check_database_path", "check_output_path",
+    "assign_second_reading", "audit_trail", "backup_now", "default_export_path", "check_database_path", "check_output_path",
     "remove_new_database", "case_counts", "case_progress", "check_in_background", "check_inspection", "evidence", "case_refs", "clear_answer",
     "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_workbook",
     "finish_second_reading", "found_inspection", "get_case", "get_inspection", "grant_access",
@@ -34,7 +34,7 @@ __all__ = [
     "key_questions_for", "lock_case", "may_open", "moderation_status", "open_database",
     "pick_second_readings", "record_answer", "record_judgement", "record_note", "record_second_answer",
     "redact_note", "search_evidence", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
-    "second_readings", "set_resume_at", "set_status", "settle_conflict", "settle_disagreement",
-    "team_members", "update_profile", "WrittenElsewhere", "SyncSummary", "sync", "add_server_login",
+    "second_readings", "set_resume_at", "set_up_inspection", "set_status", "settle_conflict", "settle_disagreement",
+    "team_members", "update_profile", "WrittenElsewhere", "window_lock", "SyncSummary", "sync", "add_server_login",
     "init_server", "server_where",
 ]

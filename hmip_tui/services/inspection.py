@@ -65,6 +65,32 @@ def found_inspection(conn: sqlite3.Connection, *, pdu: str, framework: Framework
                                        fieldwork_start=fieldwork_start)
 
 
+def set_up_inspection(conn: sqlite3.Connection, *, pdu: str, framework: Framework, lead: str,
+                      region: str | None = None, fieldwork_start: str | None = None,
+                      sample: Path | None = None) -> tuple[Inspection, int]:
+    """The new-inspection form: found the inspection with `lead` (a code, checked as team codes
+    are) as its lead and, if given, import the sample CSV with the checks of `hmip sample
+    import`. Every check runs before the first write, and it is all one transaction: a refused
+    form leaves the database as it was. Returns the inspection and how many cases it has."""
+    from ..checks import check_code, check_date
+    from ..exchange.sample_csv import add_sample, read_sample
+
+    if not pdu.strip():
+        raise HmipError("the PDU inspected is empty: name it")
+    if fieldwork_start:  # checked in the form's order, so the first sentence is the first field
+        fieldwork_start = check_date(fieldwork_start, "the fieldwork start")
+    if not lead.strip():
+        raise HmipError("the lead inspector's code is empty: give the code of whoever leads the team")
+    lead = check_code(lead.strip(), "the lead inspector's code")
+    rows = read_sample(Path(sample).expanduser(), framework) if sample else []
+    with store.transaction(conn):
+        inspection = store.create_inspection(conn, pdu=pdu, framework=framework, lead=lead,
+                                             region=region, fieldwork_start=fieldwork_start)
+        if rows:
+            add_sample(conn, Path(sample).expanduser(), rows, lead)
+    return inspection, len(rows)
+
+
 def case_counts(conn: sqlite3.Connection) -> dict:
     """The sample's progress, counted one way everywhere: every case, limited access included.
 
@@ -134,6 +160,7 @@ class CaseProgress:
     required: int
     limited_access: bool
     hidden: bool = False  # limited access and not assigned to the reader: exists, nothing more
+    sentence_short: str = ""  # the framework's short label ("Licence"), for narrow screens
 
 
 def case_progress(conn: sqlite3.Connection, framework: Framework,
@@ -161,5 +188,6 @@ def case_progress(conn: sqlite3.Connection, framework: Framework,
             rosh.label_of(case.profile.get("rosh")) if rosh else "",
             case.status, case.answered, case.required,
             case.profile.get("limited_access") == "yes",
+            sentence_short=sentence.short_label_of(case.profile.get("sentence_type")) if sentence else "",
         ))
     return out

@@ -5,8 +5,12 @@ terminal, another app instance, an import)."""
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from ..store.live import data_version
+
+if TYPE_CHECKING:
+    from ..window_lock import WindowLock
 
 
 class WrittenElsewhere:
@@ -27,3 +31,10 @@ class WrittenElsewhere:
             return False
         self.seen = now
         return True
+
+
+def window_lock(db_path) -> WindowLock:
+    """The app's live lock on its database file: says whether another hmip window has it open."""
+    from ..window_lock import WindowLock
+
+    return WindowLock(db_path)

@@ -24,6 +24,20 @@ def _checked_before_publishing(conn: sqlite3.Connection) -> None:
     ready_to_write(conn)
 
 
+def default_export_path(conn: sqlite3.Connection, db: Path, db_named: bool, suffix: str) -> Path:
+    """Where an export goes when no --out is given, for the command line and the app alike:
+    beside a database the user named (--db or HMIP_DB), where they will look for it; for the
+    default database, hidden in the user data folder, exports/ in the working folder instead."""
+    from datetime import date
+
+    from ..paths import exports_dir
+    from ..store import require_inspection
+    from ..words import slug
+
+    folder = Path(db).parent if db_named else exports_dir()
+    return (folder / f"{slug(require_inspection(conn).pdu)}-{date.today()}{suffix}").absolute()
+
+
 def export_bundle(conn: sqlite3.Connection, out: Path, by: str, *, include_restricted_notes: bool = False,
                   passphrase: str | None = None, full: bool | None = None) -> dict:
     from ..exchange.bundle import export_bundle as write

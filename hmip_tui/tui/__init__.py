@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import HmipError
 
 
-def run_app(db: Path, inspector: str) -> None:
+def run_app(db: Path, inspector: str, *, db_named: bool = True) -> None:
     """Open the database (refusing a bad one before the screen starts), then run the app.
 
     If the app stops on an error, raise HmipError with one sentence about it (the command
@@ -18,7 +18,7 @@ def run_app(db: Path, inspector: str) -> None:
 
     conn = open_database(db)
     try:
-        app = HmipApp(conn, db, inspector)
+        app = HmipApp(conn, db, inspector, db_named=db_named)
         app.run()
     finally:
         conn.close()

@@ -29,13 +29,17 @@ class HmipApp(App):
         Binding("ctrl+d", "dashboard", "Ratings", id="dashboard", show=False),
     ]
 
-    def __init__(self, conn: sqlite3.Connection, db_path: Path, inspector: str):
+    def __init__(self, conn: sqlite3.Connection, db_path: Path, inspector: str, *, db_named: bool = True):
         super().__init__()
         self.conn = conn
         self.db_path = Path(db_path)
+        self.db_named = db_named  # given with --db or HMIP_DB: exports go beside it
         self.inspector = inspector
         self.framework: Framework | None = None
         self.fatal_error: BaseException | None = None  # what stopped the app, for run_app to say
+        self.window_lock = services.window_lock(self.db_path)
+        self.other_window_open = False
+        self.pdu: str | None = None
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's own handler prints a traceback with every local variable when the app
@@ -57,10 +61,34 @@ class HmipApp(App):
         # because the answer takes microseconds.
         self.written_elsewhere = services.WrittenElsewhere(self.conn)
         self.set_interval(WATCH_INTERVAL_S, self.watch_other_writers, name="watch other writers")
+        if not self.window_lock.take():
+            self.other_window_open = True
+            self.say_other_window()
+
+    def on_unmount(self) -> None:
+        self.window_lock.release()
 
     def watch_other_writers(self) -> None:
         if self.written_elsewhere.changed() and self.framework is not None:
             self.screen.post_message(ChangedElsewhere())
+        if self.other_window_open and self.window_lock.take():
+            self.other_window_open = False
+            self.show_title()  # the other window has closed: the notice goes with it
+
+    def say_other_window(self) -> None:
+        """A notice, never a dialog: it takes no key and no focus, because the inspector may
+        mean to have two windows, and both save safely (SQLite orders the writes)."""
+        self.show_title()
+        self.notify("Another hmip window has this database open. Both save every answer; each "
+                    "shows what the other writes within a second or two.",
+                    title="Open in another window", timeout=12)
+
+    def show_title(self) -> None:
+        # The notice leads the title: the header cuts a long PDU name, and the sub-title with
+        # it, from the right at 80 columns.
+        also = "also open in another window · " if self.other_window_open else ""
+        self.title = f"hmip · {also}{self.pdu}" if self.pdu else f"hmip{' · ' + also[:-3] if also else ''}"
+        self.sub_title = f"inspector {self.inspector}"
 
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:
@@ -77,8 +105,8 @@ class HmipApp(App):
 
     def use_inspection(self, inspection) -> None:
         self.framework = inspection.framework()
-        self.title = f"hmip · {inspection.pdu}"
-        self.sub_title = f"inspector {self.inspector}"
+        self.pdu = inspection.pdu
+        self.show_title()
 
     def open_inspection(self) -> None:
         """From the welcome screen: show the home screen of the inspection just made."""
@@ -109,6 +137,9 @@ class HmipApp(App):
 
     def action_moderation(self) -> None:
         self._show("moderation", "ModerationScreen")
+
+    def action_team(self) -> None:
+        self._show("team", "TeamScreen")
 
     def action_export(self) -> None:
         self._show("export", "ExportScreen")

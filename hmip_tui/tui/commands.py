@@ -18,7 +18,8 @@ class HmipCommands(Provider):
         return [
             ("Ratings dashboard", "Live percentages, ratings, score", app.action_dashboard),
             ("Domain-one judgements", "Rate standards 1.1-1.4 with evidence", app.action_judgements),
-            ("Export the data workbook", "Excel annex under exports/", app.action_export),
+            ("Export the data workbook", "Excel annex beside the database, or under exports/", app.action_export),
+            ("Team", "Codes, roles and keys; the lead adds an inspector", app.action_team),
             ("Search the evidence", "Notes, judgements and reasons holding a word", app.action_search),
             ("Moderation", "Conflicts, second readings, disagreements to settle", app.action_moderation),
             ("Help: keys of this screen", "Every key and what it does", app.action_help),

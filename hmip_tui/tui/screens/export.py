@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +13,7 @@ from ...errors import HmipError
 
 
 class ExportScreen(ModalScreen[None]):
-    """Writes the data workbook under exports/; Esc closes when it is done."""
+    """Writes the data workbook beside the database (or under exports/); Esc closes when it is done."""
 
     BINDINGS = [Binding("escape", "close", "Close", id="close")]
 
@@ -33,16 +31,16 @@ class ExportScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True)
     def export(self) -> None:
         # A connection of its own: SQLite connections are not shared across threads here.
-        from ...paths import exports_dir
-        from ...services import export_workbook, open_database, require_inspection
+        from ...services import check_output_path, default_export_path, export_workbook, open_database
+        from ...words import count
 
         conn = open_database(self.app.db_path)
         try:
-            slug = "".join(c.lower() if c.isalnum() else "-" for c in require_inspection(conn).pdu).strip("-")
-            out = exports_dir().resolve() / f"{slug}-{date.today()}.xlsx"
+            out = check_output_path(default_export_path(conn, self.app.db_path, self.app.db_named, ".xlsx"),
+                                    database=self.app.db_path)
             written = export_workbook(conn, out, self.app.inspector, progress=lambda done, total: self.app.call_from_thread(
                 self.query_one(ProgressBar).update, total=total, progress=done))
-            message = f"Wrote {written['cases']} cases to {out}"
+            message = f"Wrote the data workbook of {count(written['cases'], 'case')} to {out.resolve()}"
         except HmipError as exc:
             message = f"Not written: {exc}"
         finally:

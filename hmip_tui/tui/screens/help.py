@@ -33,11 +33,22 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "action")
         seen = set()
+        keys = []
         bindings = list(getattr(self.below, "BINDINGS", [])) + list(self.app.BINDINGS)
         for b in bindings:
             if isinstance(b, Binding) and b.description and (b.description, b.key) not in seen:
                 seen.add((b.description, b.key))
-                table.add_row(key_name(b.key), b.description)
-        table.add_row("ctrl+p", "Command palette: jump to a case, open a screen")
+                keys.append((key_name(b.key), b.description))
+        keys.append(("ctrl+p", "Command palette"))
+        # Two keys a row when the list would not fit the height: every key stays in sight at
+        # 80x24, where one a row ran off the bottom of the box.
+        pairs = 2 if len(keys) > self.app.size.height - 12 else 1
+        table.add_columns(*(["key", "action"] * pairs))
+        rows = -(-len(keys) // pairs)
+        for i in range(rows):
+            cells = []
+            for j in range(pairs):
+                k = i + j * rows
+                cells.extend(keys[k] if k < len(keys) else ("", ""))
+            table.add_row(*cells)

@@ -32,14 +32,15 @@ class HomeScreen(Screen):
         Binding("enter", "open_case", "Open case", id="open", priority=False),
         Binding("a", "toggle_all", "All/mine", id="all"),
         Binding("slash", "app.search", "Search", id="search"),
-        Binding("f", "filter", "Filter", id="filter"),
+        Binding("f", "filter", "Filter", id="filter", show=False),  # said by the field itself
         Binding("s", "sort", "Sort", id="sort", show=False),
         Binding("p", "profile", "Profile", id="profile", show=False),
-        Binding("n", "new_case", "New case", id="new"),
+        Binding("n", "new_case", "New", id="new"),  # a case: the list says so, and 80 columns need the room
         Binding("d", "app.dashboard", "Ratings", id="dashboard"),
         Binding("o", "app.judgements", "Domain one", id="judgements", show=False),
         Binding("x", "app.export", "Export", id="export"),
         Binding("m", "app.moderation", "Moderation", id="moderation", show=False),
+        Binding("t", "app.team", "Team", id="team", show=False),
         Binding("right_square_bracket", "page(1)", "Next page", id="next-page", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="prev-page", show=False),
         Binding("escape", "leave_filter", "Back to list", id="leave-filter", show=False),
@@ -109,6 +110,9 @@ class HomeScreen(Screen):
         columns = [("Case", "ref"), ("Sentence", "sentence"), ("RoSH", "rosh"),
                    *([("Inspector", "inspector")] if self.show_all else []),
                    ("Status", "status"), ("Answered", "answered"), ("Flags", "flags")]
+        # At 80 columns the sentence takes its short label, so status, progress and flags all
+        # stay on screen in the list of all cases; wider, the words in full.
+        narrow = self.app.size.width < 100
         table.clear(columns=True)
         for label, key in columns:
             table.add_column(label, key=key)
@@ -118,7 +122,8 @@ class HomeScreen(Screen):
                 table.add_row(*cells, key=c.ref)
                 continue
             flags = " ".join(f for f in ("LA" if c.limited_access else "",) if f)
-            cells = [c.ref, c.sentence_type, c.rosh, *([c.inspector or "-"] if self.show_all else []),
+            sentence = (c.sentence_short or c.sentence_type) if narrow else c.sentence_type
+            cells = [c.ref, sentence, c.rosh, *([c.inspector or "-"] if self.show_all else []),
                      STATUS_LABEL[c.status], f"{c.answered}/{c.required}", flags]
             table.add_row(*cells, key=c.ref)
         if keep and keep in {c.ref for c in rows[start:start + PAGE_SIZE]}:
@@ -132,6 +137,10 @@ class HomeScreen(Screen):
         self.query_one("#page", Static).update(
             f"Cases {shown} of {len(rows)} by {SORTS[self.sort_index][0]} (s sorts){paging}" if rows else
             "No cases here. n adds a case; a shows all cases; f changes the filter.")
+
+    def on_resize(self) -> None:
+        if self.cases:
+            self.refresh_rows()
 
     def current_ref(self) -> str | None:
         table = self.query_one(DataTable)

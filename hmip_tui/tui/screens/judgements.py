@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -26,6 +27,9 @@ class JudgementsScreen(Screen):
         yield Static("Domain one: organisational delivery, rated by the team's judgement.  " +
                      "  ".join(f"{i} {b.label}" for i, b in enumerate(bands, start=1)), id="where")
         yield DataTable(id="judgements", cursor_type="row")
+        # The evidence runs to sentences: whole here for the standard under the cursor, where a
+        # column would cut it at 80 columns.
+        yield Static(id="judgement-detail", classes="detail")
         yield Static(id="status")
         yield Footer()
 
@@ -46,6 +50,14 @@ class JudgementsScreen(Screen):
             band = self.app.framework.band(rating) if rating else None
             table.add_row(f"{s.id} {s.title}", rating_text(band), evidence or "(none yet)", key=s.id)
         table.move_cursor(row=row)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        standard = self.app.framework.standard(event.row_key.value)
+        rating, evidence = store.judgements(self.app.conn).get(standard.id, (None, ""))
+        band = self.app.framework.band(rating) if rating else None
+        self.query_one("#judgement-detail", Static).update(Text(
+            f"{standard.id} {standard.title}: {band.label if band else 'not rated yet'}\n"
+            f"{evidence or 'No evidence given yet: e writes it.'}"))
 
     def current(self):
         return self.standards[self.query_one(DataTable).cursor_row]
@@ -83,5 +95,7 @@ class JudgementsScreen(Screen):
     def save(self, standard_id: str, rating: str, evidence: str) -> None:
         store.record_judgement(self.app.conn, self.app.framework, standard_id, rating, evidence,
                                self.app.inspector)
-        self.query_one("#status", Static).update(f"Saved {standard_id}: {rating.replace('_', ' ')} ✓")
+        standard = self.app.framework.standard(standard_id)
+        self.query_one("#status", Static).update(
+            f"Saved the judgement on {standard_id} {standard.title}: {self.app.framework.band(rating).label} ✓")
         self.reload()

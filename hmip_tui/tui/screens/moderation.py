@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ...errors import HmipError
 from ... import services as moderation
 from ...services import moderation_status
+from ...words import count, short
 
 
 class ModerationScreen(Screen):
@@ -43,7 +44,11 @@ class ModerationScreen(Screen):
         table = self.query_one(DataTable)
         table.clear(columns=True)
         # Widths given, not measured: a table refilled in place keeps its first widths otherwise.
-        for label, width in (("Open item", 15), ("Case", 10), ("Question", 16), ("From", 12), ("Readings", 30)):
+        # The readings take what the screen leaves (each column pads one cell either side, and
+        # the scroll bar takes two), so the whole table fits at 80 columns without resizing.
+        fixed = (("Open item", 14), ("Case", 9), ("Question", 9), ("From", 14))
+        readings = max(20, self.app.size.width - sum(w + 2 for _, w in fixed) - 4)
+        for label, width in (*fixed, ("Readings", readings)):
             table.add_column(label, width=width)
         self.items = []
         for c in status["conflicts"]:
@@ -51,7 +56,8 @@ class ModerationScreen(Screen):
             if c.get("withheld"):
                 table.add_row(f"conflict #{c['id']}", c["case"], "", "", "limited access")
                 continue
-            readings = " · ".join(f"{h['value']} ({h['by'] or '?'})" for h in c["heads"])
+            readings = " · ".join(f"{self.label(c['question'], h['value'])} ({h['by'] or '?'})"
+                                  for h in c["heads"])
             what = c["question"] if c["kind"] == "answer" else f"{c['kind']} {c['question']}"
             table.add_row(f"conflict #{c['id']}", c["case"] or "", what, c["source"], readings)
         for d in status["disagreement_list"]:
@@ -60,14 +66,12 @@ class ModerationScreen(Screen):
                 table.add_row("disagreement", d["case"], d["question"], "", "limited access")
                 continue
             table.add_row("disagreement", d["case"], d["question"], "second reading",
-                          f"first {d['first']} · second {d['second']}")
+                          f"first {self.label(d['question'], d['first'])} · "
+                          f"second {self.label(d['question'], d['second'])}")
         for r in status["second_readings"]:
             if not r["finished"]:
                 self.items.append(("reading", r))
                 table.add_row("second reading", r["case"], "", f"with {r['reader']}", "")
-        def count(n: int, thing: str) -> str:
-            return f"{n} {thing}{'' if n == 1 else 's'}"
-
         self.query_one("#where", Static).update(
             f"Moderation: {count(status['open_conflicts'], 'conflict')}, "
             f"{count(status['disagreements'], 'disagreement')}, "
@@ -77,6 +81,20 @@ class ModerationScreen(Screen):
         self.query_one("#agreement", Static).update(
             "Agreement (agreed/n, Cohen's kappa, PABAK): "
             + ("  ".join(figures) if figures else "no finished second readings yet"))
+
+    def label(self, question_id: str, value: str | None) -> str:
+        """The answer's label ("Not applicable"), not its stored id, where the question has it."""
+        try:
+            option = self.app.framework.question(question_id).type.option(value)
+        except (HmipError, KeyError):
+            option = None  # a conflict over something that is not an answer: say it as it is
+        return option.label if option else value or ""
+
+    def on_resize(self) -> None:
+        if hasattr(self, "items"):
+            row = self.query_one(DataTable).cursor_row
+            self.reload()
+            self.query_one(DataTable).move_cursor(row=row)
 
     def current(self):
         table = self.query_one(DataTable)
@@ -132,7 +150,7 @@ class ModerationScreen(Screen):
                 self.query_one("#status", Static).update(str(exc))
                 return
             self.query_one("#status", Static).update(
-                f"Settled {data['case']} {data['question']}: {option.label}.")
+                f"Settled {data['case']} {data['question']} {short(question.text)}: {option.label}.")
             self.reload()
 
         self.app.push_screen(NoteScreen(f"Why is {option.label} the final judgement on {data['case']} "

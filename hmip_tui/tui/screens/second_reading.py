@@ -11,6 +11,13 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ...errors import HmipError
 from ... import services as moderation
+from ...words import short
+
+
+def label(question, value: str | None) -> str:
+    """An answer as the inspector gave it ("Not applicable"), not its stored id."""
+    option = question.type.option(value) if value else None
+    return option.label if option else value or ""
 
 
 class SecondReadingScreen(Screen):
@@ -31,6 +38,9 @@ class SecondReadingScreen(Screen):
         yield Header()
         yield Static(id="where")
         yield DataTable(id="second", cursor_type="row")
+        # The wording decides the judgement: whole here for the question under the cursor,
+        # where the column cuts it at 80 columns.
+        yield Static(id="question-detail", classes="detail")
         yield Static(id="status")
         yield Footer()
 
@@ -56,15 +66,21 @@ class SecondReadingScreen(Screen):
             for q in self.questions:
                 p = firsts.get(q.id)
                 mark = Text("agree", style="green") if p and p.agree else Text("DIFFER", style="bold red")
-                table.add_row(q.id, p.first if p else "", p.second if p else "", mark, q.text, key=q.id)
+                table.add_row(q.id, label(q, p.first) if p else "", label(q, p.second) if p else "", mark,
+                              q.text, key=q.id)
         else:
             table.add_columns("Key question", "Your judgement", "Wording")
             for q in self.questions:
-                table.add_row(q.id, given.get(q.id, ""), q.text, key=q.id)
+                table.add_row(q.id, label(q, given.get(q.id)), q.text, key=q.id)
         table.move_cursor(row=row)
         state = "finished: both readings shown" if done else \
             f"blind: the first reading is hidden until you finish ({len(given)} of {len(self.questions)} judged)"
         self.query_one("#where", Static).update(f"Second reading of case {self.ref} · {state}")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        q = next((q for q in self.questions if q.id == event.row_key.value), None)
+        if q is not None:
+            self.query_one("#question-detail", Static).update(Text(f"{q.id} {q.text}"))
 
     def action_judge(self, key: str) -> None:
         q = self.questions[self.query_one(DataTable).cursor_row]
@@ -75,7 +91,7 @@ class SecondReadingScreen(Screen):
         except HmipError as exc:
             self.query_one("#status", Static).update(str(exc))
             return
-        self.query_one("#status", Static).update(f"Saved {q.id} = {option.label}.")
+        self.query_one("#status", Static).update(f"Saved {q.id} {short(q.text)}: {option.label}.")
         self.redraw()
         self.query_one(DataTable).action_cursor_down()
 

@@ -76,8 +76,8 @@ class GuardedTextArea(TextArea):
         self.call_after_refresh(lambda: setattr(self, "open_from", _time.get_time()))
 
     def too_early(self, event: events.Key) -> bool:
-        if self.open_from is None or event.time < self.open_from:
-            return True
+        if self.open_from is None or event.time < self.open_from + BURST_GAP_S:
+            return True  # before the editor was on screen, or too soon after to have read it
         # Still the same burst: keys arriving within BURST_GAP_S of one kept out.
         return self.last_kept_out is not None and event.time - self.last_kept_out < BURST_GAP_S
 

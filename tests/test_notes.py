@@ -291,8 +291,8 @@ def test_a_draft_survives_sigkill(sampled_db):
         time.sleep(BURST_GAP_S + 0.2)
         term.keys("Met twice in six weeks")
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not drafts(sampled_db):
-            time.sleep(0.1)
+        while time.monotonic() < deadline and [d[3] for d in drafts(sampled_db)] != ["Met twice in six weeks"]:
+            time.sleep(0.1)  # (on a busy machine a pause mid-typing writes part of it first)
         os.kill(term.pid(), signal.SIGKILL)  # the battery dies mid-note
     finally:
         term.close()

@@ -103,12 +103,13 @@ class CaseWalkScreen(Screen):
         Binding("j,down", "move(1)", "Next question", id="down", show=False),
         Binding("k,up", "move(-1)", "Previous question", id="up", show=False),
         Binding("e", "note", "Note", id="note"),
-        Binding("g", "guidance", "Guidance", id="guidance"),
+        Binding("g", "guidance", "Guide", id="guidance"),  # the guidance; short, so 80 columns hold every key
         Binding("l,right,right_square_bracket", "standard(1)", "Next std", id="next"),
-        Binding("h,left,left_square_bracket", "standard(-1)", "Prev std", id="prev"),
+        # Shown in help (?), not the footer: l beside it says where h is, and 80 columns are full.
+        Binding("h,left,left_square_bracket", "standard(-1)", "Prev std", id="prev", show=False),
         Binding("x,delete", "clear", "Clear answer", id="clear", show=False),
         Binding("c", "complete", "Complete", id="complete"),
-        Binding("b", "in_progress", "Back to in progress", id="in-progress"),
+        Binding("b", "in_progress", "In progress", id="in-progress"),
         Binding("d", "app.dashboard", "Ratings", id="walk-dashboard", show=False),
         Binding("o", "app.judgements", "Domain one", id="walk-judgements", show=False),
         Binding("p", "profile", "Profile", id="profile", show=False),
@@ -136,7 +137,7 @@ class CaseWalkScreen(Screen):
             yield Static(id="guidance")
         yield Static(id="keys-for-question")
         yield Static(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # every key of the walk readable at 80 columns
 
     def on_mount(self) -> None:
         self.guidance_asked = False  # g pressed, where the guidance has no column of its own
@@ -244,8 +245,13 @@ class CaseWalkScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         # Only a complete case goes back to in progress; the key shows only then.
+        # Only a complete case goes back to in progress, and only an unfinished one completes:
+        # the footer shows the one that applies.
+        complete = hasattr(self, "case") and self.case.status == "complete"
         if action == "in_progress":
-            return hasattr(self, "case") and self.case.status == "complete"
+            return complete
+        if action == "complete":
+            return not complete
         return True
 
     def guidance_for(self, q: Question | None) -> Text:

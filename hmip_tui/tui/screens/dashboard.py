@@ -30,7 +30,7 @@ class DashboardScreen(Screen):
     """Ratings as the answers stand now. * marks a rating one case would change."""
 
     BINDINGS = [
-        Binding("enter", "evidence", "Cases behind it", id="evidence"),
+        Binding("enter", "evidence", "Cases behind it", id="evidence", priority=True),
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("o", "app.judgements", "Domain one", id="dashboard-judgements", show=False),
         Binding("escape,q", "app.pop_screen", "Back", id="back"),

@@ -17,14 +17,14 @@ from ... import services
 from ...words import count
 
 # Columns before the note, in cells (with DataTable's padding): Case, Answer, Inspector.
-FIXED = {"Case": 10, "Answer": 10, "Inspector": 9}
+FIXED = {"Case": 10, "Answer": 10, "Inspector": 11}
 
 
 class EvidenceListScreen(Screen):
     """Read-only. Enter opens the case under the cursor at this question."""
 
     BINDINGS = [
-        Binding("enter", "open_case", "Open case", id="evidence-open"),
+        Binding("enter", "open_case", "Open case", id="evidence-open", priority=True),
         Binding("v", "next_value", "Yes/No/all", id="evidence-value"),
         Binding("escape", "app.pop_screen", "Back", id="back"),
     ]

@@ -297,3 +297,27 @@ def test_a_draft_survives_sigkill(sampled_db):
     finally:
         term.close()
     assert drafts(sampled_db) == [("T1", "2.2.1.a", "LF", "Met twice in six weeks")]
+
+
+from test_team import hmip, send, team  # noqa: E402,F401  (team is a fixture)
+
+from conftest import db_content  # noqa: E402
+
+
+def test_a_redaction_takes_unsaved_drafts_of_that_note_with_it(team, tmp_path):
+    """A name typed by mistake may sit in a draft too: the redaction, arriving in the lead's
+    bundle, takes the draft on the inspector's laptop with it."""
+    from hmip_tui.services import keep_note_draft
+
+    lead, i2, _ = team
+    name = "Mr Jonathan Example"
+    hmip(i2, "answer", "C1", "2.2.1", "no", "--note", f"Spoke to {name}.")
+    conn = open_database(i2[0])
+    keep_note_draft(conn, "C1", "2.2.1", "I2", f"{name} again, never saved")
+    keep_note_draft(conn, "C1", "2.2.2", "I2", "Another question's draft stays.")
+    conn.close()
+    send(i2, lead, tmp_path, "i2")
+    hmip(lead, "redact", "C1", "2.2.1", "--reason", "A name typed by mistake.")
+    send(lead, i2, tmp_path, "lead")
+    assert name not in "\n".join(db_content(i2[0]))
+    assert drafts(i2[0]) == [("C1", "2.2.2", "I2", "Another question's draft stays.")]

@@ -282,6 +282,9 @@ class CaseWalkScreen(Screen):
             return
         self.guidance_asked = not self.guidance_asked
         self.refresh_guidance()
+        if self.rows:  # the questions have less room now: keep the one under the cursor in view
+            row = self.rows[self.cursor]
+            self.call_after_refresh(lambda: row.scroll_visible(animate=False))
 
     def refresh_where(self) -> None:
         left = missing(self.framework, self.case.profile, self.answers)

@@ -74,7 +74,7 @@ class EvidenceListScreen(Screen):
         for c in self.cases:
             if c.get("withheld"):
                 table.add_row(c["ref"], Text("withheld", style="dim italic"), "",
-                              Text("limited access: not yours to read", style="dim italic"))
+                              Text("limited access or a second reading: not yours to read", style="dim italic"))
                 continue
             style = "green" if c["counts_as"] == "yes" else "red"
             table.add_row(c["ref"], Text(c["answer"], style=style), c.get("inspector") or "",
@@ -111,7 +111,8 @@ class EvidenceListScreen(Screen):
         if c is None:
             box.update(Text("No case is behind this figure yet.", style="dim"))
         elif c.get("withheld"):
-            box.update(Text(f"Case {c['ref']}: limited access, withheld from you.", style="dim italic"))
+            box.update(Text(f"Case {c['ref']}: withheld from you (limited access, or a case you are "
+                            "second-reading blind).", style="dim italic"))
         else:
             box.update(Text.assemble((f"Case {c['ref']}: {c['answer']}", "bold"), "\n",
                                      c.get("note") or Text("no note", style="dim")))

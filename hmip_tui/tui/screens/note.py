@@ -173,7 +173,12 @@ class EvidenceNoteScreen(ModalScreen[str | None]):
     def action_save(self) -> None:
         self.stop_drafting()
         # The draft stays until the caller has the note in the history: see drop_note_draft.
-        services.keep_note_draft(self.app.conn, self.ref, self.question_id, self.app.inspector, self.text)
+        try:
+            services.keep_note_draft(self.app.conn, self.ref, self.question_id, self.app.inspector,
+                                     self.text)
+        except HmipError as exc:
+            self.say(f"Not saved: {exc}.")
+            return
         self.dismiss(self.text)
 
     def action_cancel(self) -> None:

@@ -74,7 +74,7 @@ class EvidenceListScreen(Screen):
         for c in self.cases:
             if c.get("withheld"):
                 table.add_row(c["ref"], Text("withheld", style="dim italic"), "",
-                              Text("limited access or a second reading: not yours to read", style="dim italic"))
+                              Text("limited access or second reading", style="dim italic"))
                 continue
             style = "green" if c["counts_as"] == "yes" else "red"
             table.add_row(c["ref"], Text(c["answer"], style=style), c.get("inspector") or "",

@@ -41,8 +41,26 @@ def flipped(question: Question, before, after) -> bool:
     return {was, now} == {"yes", "no"}
 
 
+def keep_cursor_in_view(box) -> None:
+    for row in box.query(".question.-cursor"):
+        row.scroll_visible(animate=False)
+
+
+class QuestionList(VerticalScroll):
+    """The questions of a standard. When it changes size (the guidance shown below it), the
+    question under the cursor stays in view."""
+
+    def on_resize(self, event) -> None:
+        keep_cursor_in_view(self)
+
+
 class QuestionRow(Horizontal):
     """One question, its answer, its evidence note and its marks."""
+
+    def on_resize(self, event) -> None:
+        # Laid out (or wrapped anew beside the guidance column): only now is its place known.
+        if self.has_class("-cursor"):
+            self.scroll_visible(animate=False)
 
     def __init__(self, question: Question) -> None:
         super().__init__(classes=f"question {question.kind.replace('_', '-')}")
@@ -133,7 +151,7 @@ class CaseWalkScreen(Screen):
         yield Static(id="case-head")
         yield Static(id="where")
         with Horizontal(id="walk-body"):
-            yield VerticalScroll(id="questions")
+            yield QuestionList(id="questions")
             yield Static(id="guidance")
         yield Static(id="keys-for-question")
         yield Static(id="status")
@@ -207,7 +225,7 @@ class CaseWalkScreen(Screen):
     # --- drawing ------------------------------------------------------------------------
 
     def render_section(self) -> None:
-        box = self.query_one("#questions", VerticalScroll)
+        box = self.query_one("#questions", QuestionList)
         box.remove_children()
         s = self.section
         rows = [QuestionRow(q) for q in s.questions]
@@ -282,9 +300,6 @@ class CaseWalkScreen(Screen):
             return
         self.guidance_asked = not self.guidance_asked
         self.refresh_guidance()
-        if self.rows:  # the questions have less room now: keep the one under the cursor in view
-            row = self.rows[self.cursor]
-            self.call_after_refresh(lambda: row.scroll_visible(animate=False))
 
     def refresh_where(self) -> None:
         left = missing(self.framework, self.case.profile, self.answers)

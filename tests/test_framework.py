@@ -79,3 +79,44 @@ def test_framework_check_command(tmp_path):
     assert "broken.yaml: field standards.5.key_questions.0: 'text' is a required property" in bad.stderr
     (tmp_path / "bad.yaml").write_text("id: [unclosed\n")
     assert "is not valid YAML" in run_hmip("framework", "check", str(tmp_path / "bad.yaml")).stderr
+
+
+def test_every_key_question_has_guidance_and_the_version_stays():
+    """Guidance is optional in the file and changes no question's meaning: the shipped framework
+    gives it for every key question and stays 2022.1, so answers given before keep their version."""
+    fw = load_framework()
+    assert fw.version == "2022.1"
+    keys = [q for q in fw.questions.values() if q.kind == "key_question"]
+    assert keys and all(q.guidance and 40 < len(q.guidance) <= 800 for q in keys)
+    assert fw.question("2.1.1.b").guidance  # a prompt may have its own too
+    assert fw.question("2.2.1.a").guidance is None  # and most do not: optional
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d["standards"][5]["key_questions"][0].update(guidance=""),
+     "field standards.5.key_questions.0.guidance: '' should be non-empty"),
+    (lambda d: d["standards"][5]["key_questions"][0].update(guidance=["a list"]),
+     "field standards.5.key_questions.0.guidance: ['a list'] is not of type 'string'"),
+    (lambda d: d["standards"][5]["key_questions"][0]["prompts"][0].update(guidance="x" * 801),
+     "field standards.5.key_questions.0.prompts.0.guidance"),
+])
+def test_broken_guidance_is_refused_naming_the_field(tmp_path, edit, message):
+    path = _broken(tmp_path, edit)
+    with pytest.raises(HmipError) as err:
+        load_framework_file(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+    bad = run_hmip("framework", "check", str(path))
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and message in bad.stderr
+
+
+def test_a_framework_without_guidance_still_loads(tmp_path):
+    def strip(d):
+        for s in d["standards"]:
+            for k in s.get("key_questions", []):
+                k.pop("guidance", None)
+                for p in k.get("prompts", []):
+                    p.pop("guidance", None)
+            for item in s.get("items", []):
+                item.pop("guidance", None)
+    fw = load_framework_file(_broken(tmp_path, strip))
+    assert all(q.guidance is None for q in fw.questions.values())

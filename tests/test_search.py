@@ -12,6 +12,7 @@ from test_team import hmip, send, team  # noqa: F401  (the three laptops of test
 
 from hmip_tui import store
 from hmip_tui.framework import load_framework
+from hmip_tui.store.migrations import SCHEMA_VERSION
 from hmip_tui.services import create_demo, open_database, search_evidence
 from hmip_tui.tui.app import HmipApp
 from hmip_tui.tui.screens.case_walk import CaseWalkScreen
@@ -121,12 +122,13 @@ def test_a_schema_6_database_gets_its_index_built_from_the_notes_it_holds(team):
     raw.execute("DROP TABLE evidence_text_fts")
     raw.execute("DROP TABLE evidence_text")
     raw.execute("DROP INDEX entry_reason")
+    raw.execute("DROP TABLE note_draft")  # schema 8's, made again on the way up
     raw.execute("PRAGMA user_version=6")  # what schema 6 held: schema 7 only adds
     raw.close()
     found = search(lead, "quokka")
     assert sorted((m["case"] or "", m["kind"]) for m in found["matches"]) == [("", "judgement"), ("C3", "note")]
-    assert sqlite3.connect(lead[0]).execute("PRAGMA user_version").fetchone()[0] == 7
-    assert list((lead[0].parent / "backups").glob("*before-migration-6-to-7*"))
+    assert sqlite3.connect(lead[0]).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert list((lead[0].parent / "backups").glob(f"*before-migration-6-to-{SCHEMA_VERSION}*"))
     hmip(lead, "answer", "C1", "2.2.1", "no", "--note", "After the migration: quokka again.")
     assert search(lead, "quokka")["count"] == 3
 

@@ -17,7 +17,7 @@ from hmip_tui.tui.screens.dashboard import DashboardScreen
 from hmip_tui.tui.screens.help import HelpScreen
 from hmip_tui.tui.screens.home import PAGE_SIZE, HomeScreen
 from hmip_tui.tui.screens.judgements import JudgementsScreen
-from hmip_tui.tui.screens.note import NoteScreen
+from hmip_tui.tui.screens.note import BURST_GAP_S, EvidenceNoteScreen, NoteScreen
 from hmip_tui.tui.screens.welcome import WelcomeScreen
 
 FW = load_framework()
@@ -99,16 +99,22 @@ async def test_add_a_case_then_walk_it(one_case_db):
     assert store.get_case(open_database(one_case_db), "C2").profile["pre_sentence_report"] == "yes"
 
 
-def keys_for_whole_case(profile: dict) -> list[str]:
-    """The keys an inspector presses to answer every question of a case, note included."""
-    keys = []
+async def write_note(pilot, text: str) -> None:
+    """Type a note into the editor once it is on screen (a person reads it before typing: keys
+    typed in the same burst as the answer are kept out of it), then save it with ctrl+s."""
+    assert isinstance(pilot.app.screen, EvidenceNoteScreen)
+    await pilot.pause(BURST_GAP_S + 0.05)
+    await pilot.press(*text, "ctrl+s")
+
+
+async def answer_whole_case(pilot, profile: dict) -> None:
+    """The keys an inspector presses to answer every question of a case, notes included."""
     for q in FW.questions.values():
         if not q.applies_to(profile):
             continue
-        keys.append(q.type.options[0].key)
+        await pilot.press(q.type.options[0].key)
         if q.note_required:
-            keys.extend([*"Seen in file.", "enter"])
-    return keys
+            await write_note(pilot, "Seen in file.")
 
 
 async def test_answer_a_whole_case_by_keys_alone_and_complete_it(one_case_db):
@@ -119,7 +125,7 @@ async def test_answer_a_whole_case_by_keys_alone_and_complete_it(one_case_db):
         await pilot.press("c")  # nothing answered yet: the check lists what is missing
         assert isinstance(app.screen, CompletionScreen)
         await pilot.press("escape")
-        await pilot.press(*keys_for_whole_case(LICENCE))
+        await answer_whole_case(pilot, LICENCE)
         await pilot.pause()
         await pilot.press("c")
         await pilot.pause()
@@ -135,7 +141,7 @@ async def test_completion_check_jumps_to_what_is_missing(one_case_db):
     app = app_on(one_case_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter", "y", "y", "y", "y", "y")  # 2.2.1.a-d, then 2.2.1 opens its note
-        assert isinstance(app.screen, NoteScreen)
+        assert isinstance(app.screen, EvidenceNoteScreen)
         await pilot.press("escape")  # answer kept, note still missing
         await pilot.press("c")
         assert isinstance(app.screen, CompletionScreen)
@@ -162,7 +168,7 @@ async def test_a_judgement_against_its_prompts_is_flagged_not_blocked(one_case_d
     app = app_on(one_case_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter", "n", "n", "n", "n", "y")  # every 2.2.1 prompt No, key question Yes
-        await pilot.press(*"Judged on interview.", "enter")
+        await write_note(pilot, "Judged on interview.")
         row = next(r for r in app.screen.rows if r.question.id == "2.2.1")
         assert "For moderation: judged Yes, but every prompt answered is No" in row.shown_text
     assert answers_in(one_case_db)["2.2.1"] == ("yes", "Judged on interview.")
@@ -190,7 +196,9 @@ async def test_the_dashboard_changes_as_cases_are_answered(one_case_db):
         table = app.screen.query_one(DataTable)
         before = [str(c) for c in table.get_row_at(5)]  # 2.2.1
         assert before[2] == "2.2.1" and before[3:6] == ["0", "0", "0"]
-        await pilot.press("escape", "enter", "y", "y", "y", "y", "y", *"ok", "enter", "escape", "d")
+        await pilot.press("escape", "enter", "y", "y", "y", "y", "y")
+        await write_note(pilot, "ok")
+        await pilot.press("escape", "d")
         await app.workers.wait_for_complete()
         await pilot.pause()
         after = [str(c) for c in app.screen.query_one(DataTable).get_row_at(5)]
@@ -257,7 +265,7 @@ async def test_escaping_the_note_moves_on_so_the_next_key_answers_the_next_quest
     app = app_on(one_case_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter", "y", "y", "y", "y", "n")  # 2.2.1 judged No: its note opens
-        assert isinstance(app.screen, NoteScreen)
+        assert isinstance(app.screen, EvidenceNoteScreen)
         await pilot.press("escape")  # write the note later
         assert app.screen.current_question().id == "2.2.2.a"
         await pilot.press("y")

@@ -401,8 +401,27 @@ def _v7_search(conn: sqlite3.Connection) -> None:
     search.build(conn)
 
 
+
+def _v8_note_drafts(conn: sqlite3.Connection) -> None:
+    """Evidence notes being written: kept as typed so a note outlives the app dying, and a note
+    written before its answer waits here for it. Scratch, not history: never in a bundle."""
+    _run(
+        conn,
+        """
+        CREATE TABLE note_draft (
+            case_ref  TEXT NOT NULL,
+            question  TEXT NOT NULL,
+            inspector TEXT NOT NULL,
+            text      TEXT NOT NULL,
+            saved_at  TEXT NOT NULL,
+            PRIMARY KEY (case_ref, question, inspector)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
 MIGRATIONS = [_v1_inspection, _v2_case_access, _v3_moderation, _v4_history, _v5_tallies,
-              _v6_tallies_by_question, _v7_search]
+              _v6_tallies_by_question, _v7_search, _v8_note_drafts]
 
 
 def _trigger_name(sql: str) -> str:

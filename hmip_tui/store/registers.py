@@ -461,7 +461,10 @@ def _apply_finish(conn, regs, state, **_) -> None:
 def _apply_redact(conn, regs, state, **_) -> None:
     # Overwrite the freed space, so the text is gone from the file too, not only from the tables.
     conn.execute("PRAGMA secure_delete=ON")
+    drafts = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'note_draft'").fetchone()
     for reg in regs:
+        if drafts:  # a draft of that note, not yet saved on this laptop, may hold the same words
+            conn.execute("DELETE FROM note_draft WHERE case_ref = ? AND question = ?", (reg[1], reg[2]))
         for h in state[reg].values():
             for digest in (bytes.fromhex(x) for x in h.value.split(",") if x):
                 conn.execute("INSERT OR IGNORE INTO redacted (hash) VALUES (?)", (digest,))

@@ -19,8 +19,48 @@ from ...errors import HmipError
 from ...framework import Question
 
 
+# Lines of a note shown in its row: the whole note is one key (e) away.
+NOTE_LINES = 4
+
+# From this width the guidance has a column of its own beside the questions; below it, g shows
+# it under them.
+GUIDANCE_BESIDE_FROM = 110
+
+
+def shortened(note: str) -> str:
+    lines = note.splitlines()
+    return "\n".join(lines[:NOTE_LINES]) + (f"\n… {len(lines) - NOTE_LINES} more lines (e)"
+                                             if len(lines) > NOTE_LINES else "")
+
+
+def flipped(question: Question, before, after) -> bool:
+    """A key question's answer turned from Yes to No or back: its note argued the other way."""
+    if question.kind != "key_question" or before is None:
+        return False
+    was, now = (question.type.option(a.value).counts_as for a in (before, after))
+    return {was, now} == {"yes", "no"}
+
+
+def keep_cursor_in_view(box) -> None:
+    for row in box.query(".question.-cursor"):
+        row.scroll_visible(animate=False)
+
+
+class QuestionList(VerticalScroll):
+    """The questions of a standard. When it changes size (the guidance shown below it), the
+    question under the cursor stays in view."""
+
+    def on_resize(self, event) -> None:
+        keep_cursor_in_view(self)
+
+
 class QuestionRow(Horizontal):
     """One question, its answer, its evidence note and its marks."""
+
+    def on_resize(self, event) -> None:
+        # Laid out (or wrapped anew beside the guidance column): only now is its place known.
+        if self.has_class("-cursor"):
+            self.scroll_visible(animate=False)
 
     def __init__(self, question: Question) -> None:
         super().__init__(classes=f"question {question.kind.replace('_', '-')}")
@@ -33,7 +73,7 @@ class QuestionRow(Horizontal):
         yield Static(Text(self.question.id, style="bold" if key else "dim"), classes="qid")
         yield Static(self.body, classes="qbody")
 
-    def show(self, answer, flag: str | None, saved: bool) -> None:
+    def show(self, answer, flag: str | None, saved: bool, draft: str | None = None) -> None:
         q = self.question
         key = q.kind == "key_question"
         body = Text()
@@ -51,8 +91,14 @@ class QuestionRow(Horizontal):
             if saved:
                 body.append("   ✓ saved", style="green")
         note = (answer.note if answer else None) or ""
-        if note:
-            body.append(f"\n{'Evidence' if q.note_required else 'Note'}: {note}", style="italic")
+        if draft is not None and answer is None:
+            body.append(f"\nNote (saved with the answer): {shortened(draft)}", style="italic")
+        elif note:
+            body.append(f"\n{'Evidence' if q.note_required else 'Note'}: {shortened(note)}", style="italic")
+            if draft is not None:
+                body.append("\nA draft of this note was not saved: e to see it", style="yellow")
+        elif draft is not None:
+            body.append("\nA draft of this note was not saved: e to see it", style="yellow")
         elif q.note_required:
             body.append("\nEvidence note needed (e to write)", style="yellow")
         if flag:
@@ -75,10 +121,15 @@ class CaseWalkScreen(Screen):
         Binding("j,down", "move(1)", "Next question", id="down", show=False),
         Binding("k,up", "move(-1)", "Previous question", id="up", show=False),
         Binding("e", "note", "Note", id="note"),
+        Binding("g", "guidance", "Guide", id="guidance"),  # the guidance; short, so 80 columns hold every key
         Binding("l,right,right_square_bracket", "standard(1)", "Next std", id="next"),
-        Binding("h,left,left_square_bracket", "standard(-1)", "Prev std", id="prev"),
+        # Shown in help (?), not the footer: l beside it says where h is, and 80 columns are full.
+        Binding("h,left,left_square_bracket", "standard(-1)", "Prev std", id="prev", show=False),
         Binding("x,delete", "clear", "Clear answer", id="clear", show=False),
         Binding("c", "complete", "Complete", id="complete"),
+        Binding("b", "in_progress", "In progress", id="in-progress"),
+        Binding("d", "app.dashboard", "Ratings", id="walk-dashboard", show=False),
+        Binding("o", "app.judgements", "Domain one", id="walk-judgements", show=False),
         Binding("p", "profile", "Profile", id="profile", show=False),
         Binding("t", "trail", "Audit trail", id="trail", show=False),
         Binding("escape", "leave", "Cases", id="leave"),
@@ -99,12 +150,15 @@ class CaseWalkScreen(Screen):
         yield Header()
         yield Static(id="case-head")
         yield Static(id="where")
-        yield VerticalScroll(id="questions")
+        with Horizontal(id="walk-body"):
+            yield QuestionList(id="questions")
+            yield Static(id="guidance")
         yield Static(id="keys-for-question")
         yield Static(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # every key of the walk readable at 80 columns
 
     def on_mount(self) -> None:
+        self.guidance_asked = False  # g pressed, where the guidance has no column of its own
         self.load_case()
         target = self.start_at or self.case.resume_at or self.first_unanswered()
         self.go_to(target)
@@ -129,6 +183,7 @@ class CaseWalkScreen(Screen):
     def load_case(self) -> None:
         self.case = services.get_case(self.app.conn, self.ref)
         self.answers = services.answers_for_case(self.app.conn, self.case.id)
+        self.drafts = services.drafts_for_case(self.app.conn, self.ref, self.app.inspector)
         self.sections: list[Section] = walk(self.framework, self.case.profile)
         self.query_one("#case-head", Static).update(self.case_heading())
 
@@ -170,7 +225,7 @@ class CaseWalkScreen(Screen):
     # --- drawing ------------------------------------------------------------------------
 
     def render_section(self) -> None:
-        box = self.query_one("#questions", VerticalScroll)
+        box = self.query_one("#questions", QuestionList)
         box.remove_children()
         s = self.section
         rows = [QuestionRow(q) for q in s.questions]
@@ -191,8 +246,9 @@ class CaseWalkScreen(Screen):
     def refresh_rows(self) -> None:
         flags = moderation_flags(self.framework, self.answers)
         for i, row in enumerate(self.rows):
+            draft = self.drafts.get(row.question.id)
             row.show(self.answers.get(row.question.id), flags.get(row.question.id),
-                     row.question.id in self.saved_now)
+                     row.question.id in self.saved_now, draft.text if draft else None)
             row.set_class(i == self.cursor, "-cursor")
         if self.rows:
             self.rows[self.cursor].scroll_visible(animate=False)
@@ -203,6 +259,47 @@ class CaseWalkScreen(Screen):
             keys.append("   ".join(f"{o.key} {o.label}" for o in q.type.options))
             keys.append("   e evidence note" if q.note_required else "   e note")
         self.query_one("#keys-for-question", Static).update(keys)
+        self.refresh_guidance()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # Only a complete case goes back to in progress; the key shows only then.
+        # Only a complete case goes back to in progress, and only an unfinished one completes:
+        # the footer shows the one that applies.
+        complete = hasattr(self, "case") and self.case.status == "complete"
+        if action == "in_progress":
+            return complete
+        if action == "complete":
+            return not complete
+        return True
+
+    def guidance_for(self, q: Question | None) -> Text:
+        if q is None:
+            return Text()
+        if q.guidance:
+            return Text.assemble((f"Guidance on {q.id}\n", "bold"), q.guidance)
+        key = self.framework.questions.get(q.parent_id) if q.parent_id else None
+        if key is not None and key.guidance:
+            return Text.assemble((f"Guidance on {key.id}\n", "bold"), key.guidance)
+        return Text(f"No guidance on {q.id} in the framework.", style="dim")
+
+    def refresh_guidance(self) -> None:
+        wide = self.size.width >= GUIDANCE_BESIDE_FROM
+        panel = self.query_one("#guidance", Static)
+        self.set_class(wide, "-guidance-beside")
+        self.set_class(not wide and self.guidance_asked, "-guidance-below")
+        panel.display = wide or self.guidance_asked
+        panel.update(self.guidance_for(self.current_question()))
+
+    def on_resize(self, event) -> None:
+        if hasattr(self, "rows"):
+            self.refresh_guidance()
+
+    def action_guidance(self) -> None:
+        if self.size.width >= GUIDANCE_BESIDE_FROM:
+            self.say("The guidance is beside the questions; it follows the cursor.")
+            return
+        self.guidance_asked = not self.guidance_asked
+        self.refresh_guidance()
 
     def refresh_where(self) -> None:
         left = missing(self.framework, self.case.profile, self.answers)
@@ -247,18 +344,29 @@ class CaseWalkScreen(Screen):
             return
         if self.needs_reason(lambda: self.action_answer(key)):
             return
+        before = self.answers.get(q.id)
+        # A note written before the answer goes into the history with it, in the same entry.
+        waiting = self.drafts.get(q.id) if before is None else None
         try:
             saved = services.record_answer(self.app.conn, self.framework, self.ref, q.id, option.id,
-                                        None, self.app.inspector, keep_note=True,
-                                        reason=self.change_reason)
+                                        waiting.text if waiting else None, self.app.inspector,
+                                        keep_note=True, reason=self.change_reason)
         except HmipError as exc:
             self.say(str(exc), "bold red")
             return
+        if waiting is not None:
+            services.drop_note_draft(self.app.conn, self.ref, q.id, self.app.inspector)
+            del self.drafts[q.id]
         self.answers[q.id] = saved
         if self.case.status == "not_started":
             self.case = services.get_case(self.app.conn, self.ref)
         self.saved_now.add(q.id)
-        self.say(f"Saved {q.id} = {option.label}.", "green")
+        self.say(f"Saved {q.id} = {option.label}" + (" with its note." if waiting else "."), "green")
+        if saved.note and flipped(q, before, saved):
+            self.refresh_rows()
+            self.refresh_where()
+            self.review_note(q, before, saved)
+            return
         if q.note_required and not saved.note:
             self.refresh_rows()
             self.refresh_where()
@@ -303,15 +411,33 @@ class CaseWalkScreen(Screen):
             self.refresh_rows()
         self.refresh_where()
 
-    def action_note(self) -> None:
-        from .note import NoteScreen
+    def review_note(self, q: Question, before, after) -> None:
+        """The answer flipped: the note may still argue for the old one. Ask before moving on."""
+        from .confirm import ConfirmScreen
+
+        was, now = (q.type.option(a.value).label for a in (before, after))
+
+        def answered(review: bool) -> None:
+            if review:
+                self.action_note(why=f"The answer changed from {was} to {now}: does the note "
+                                     f"still support {now}?")
+            else:
+                self.say(f"{q.id} is {now}; its note, written for {was}, was kept as it is.", "yellow")
+                if self.current_question() is q:
+                    self.advance()
+
+        self.app.push_screen(ConfirmScreen(f"{q.id} changed from {was} to {now}, and its note was "
+                                           f"written for {was}. Review the note now?"), answered)
+
+    def action_note(self, why: str = "") -> None:
+        from .note import EvidenceNoteScreen
 
         q = self.current_question()
         if q is None:
             return
         answer = self.answers.get(q.id)
         if answer is None:
-            self.say(f"Answer {q.id} first, then write its evidence note.", "yellow")
+            self.note_before_answer(q)
             return
         if self.needs_reason(self.action_note):
             return
@@ -323,6 +449,8 @@ class CaseWalkScreen(Screen):
             if note is None:
                 # The answer is saved either way: move on, or the next key would re-answer it.
                 # A missing required note stays on the completion check's list.
+                self.drafts = services.drafts_for_case(self.app.conn, self.ref, self.app.inspector)
+                self.refresh_rows()
                 self.say(f"Evidence note for {q.id} not changed.")
                 if self.current_question() is q and not was_written:
                     self.advance()
@@ -331,13 +459,39 @@ class CaseWalkScreen(Screen):
                 services.record_note(self.app.conn, self.ref, q.id, note, self.app.inspector,
                                   self.change_reason)
             except HmipError as exc:
-                self.say(str(exc), "bold red")
+                self.say(str(exc), "bold red")  # the draft stays, for the next try
                 return
+            services.drop_note_draft(self.app.conn, self.ref, q.id, self.app.inspector)
+            self.drafts.pop(q.id, None)
             self.answers = services.answers_for_case(self.app.conn, self.case.id)
             self.say(f"Saved the evidence note for {q.id}.", "green")
             self.advance()
 
-        self.app.push_screen(NoteScreen(f"{q.id} {q.text}", answer.note or ""), save)
+        self.app.push_screen(EvidenceNoteScreen(self.ref, q.id, f"{q.id} {q.text}", answer.note or "",
+                                                why), save)
+
+    def note_before_answer(self, q: Question) -> None:
+        """A note written before the answer waits as a draft, and is saved with the answer."""
+        from .note import EvidenceNoteScreen
+
+        if self.case.locked:
+            self.needs_reason(lambda: None)  # says why nothing can change
+            return
+
+        def kept(note: str | None) -> None:
+            self.drafts = services.drafts_for_case(self.app.conn, self.ref, self.app.inspector)
+            if note is not None and not note.strip():
+                services.drop_note_draft(self.app.conn, self.ref, q.id, self.app.inspector)
+                self.drafts.pop(q.id, None)
+            self.refresh_rows()
+            if q.id in self.drafts:
+                self.say(f"Note kept for {q.id}: it is saved with the answer.", "green")
+            else:
+                self.say(f"No note waiting for {q.id}.")
+
+        self.app.push_screen(EvidenceNoteScreen(
+            self.ref, q.id, f"{q.id} {q.text}", "",
+            f"{q.id} is not answered yet: the note is saved with the answer."), kept)
 
     def action_clear(self) -> None:
         q = self.current_question()
@@ -363,7 +517,9 @@ class CaseWalkScreen(Screen):
                 return
             self.case = services.get_case(self.app.conn, self.ref)
             self.refresh_where()
-            self.say(f"Case {self.ref} is complete.", "bold green")
+            self.refresh_bindings()
+            self.say(f"Case {self.ref} is complete: b takes it back to in progress, with a reason.",
+                     "bold green")
             return
 
         def jump(question_id: str | None) -> None:
@@ -388,6 +544,40 @@ class CaseWalkScreen(Screen):
         if q is not None:
             services.set_resume_at(self.app.conn, self.ref, q.id)
 
+    def action_in_progress(self) -> None:
+        """Take a complete case back to in progress: with a reason, in the audit trail."""
+        from .note import NoteScreen
+
+        if self.case.locked:
+            self.needs_reason(lambda: None)  # says the lead reopens a moderated case
+            return
+        if self.case.status != "complete":
+            self.say(f"Case {self.ref} is {self.case.status.replace('_', ' ')} already.")
+            return
+
+        def given(reason: str | None) -> None:
+            if not (reason and reason.strip()):
+                self.say("Still complete: taking a case back to in progress needs a reason.", "yellow")
+                return
+            try:
+                services.set_case_field(self.app.conn, self.framework, self.ref, "status", "in_progress",
+                                        self.app.inspector, reason.strip())
+            except HmipError as exc:
+                self.say(str(exc), "bold red")
+                return
+            self.case = services.get_case(self.app.conn, self.ref)
+            self.refresh_where()
+            self.refresh_bindings()
+            self.say(f"Case {self.ref} is in progress again; the reason is in its audit trail.", "green")
+
+        self.app.push_screen(NoteScreen(f"Case {self.ref} is complete: why take it back to in progress?",
+                                        "", NoteScreen.REASON), given)
+
     def action_leave(self) -> None:
+        """Back to the case list, whichever way the case was opened (the dashboard's evidence
+        list, the palette): never to a screen the case was reached through."""
+        from .home import HomeScreen
+
         self.remember_place()
-        self.app.pop_screen()
+        while len(self.app.screen_stack) > 1 and not isinstance(self.app.screen, HomeScreen):
+            self.app.pop_screen()

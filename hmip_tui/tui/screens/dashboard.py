@@ -30,7 +30,9 @@ class DashboardScreen(Screen):
     """Ratings as the answers stand now. * marks a rating one case would change."""
 
     BINDINGS = [
+        Binding("enter", "evidence", "Cases behind it", id="evidence", priority=True),
         Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("o", "app.judgements", "Domain one", id="dashboard-judgements", show=False),
         Binding("escape,q", "app.pop_screen", "Back", id="back"),
     ]
 
@@ -75,6 +77,23 @@ class DashboardScreen(Screen):
             conn.close()
         self.app.call_from_thread(self.show, ratings)
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.open_evidence(event.row_key.value)
+
+    def action_evidence(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self.open_evidence(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+
+    def open_evidence(self, question_id: str | None) -> None:
+        """Each figure traced to its evidence: the cases behind a key question's percentage."""
+        from .evidence_list import EvidenceListScreen
+
+        if question_id is None:  # a standard rated by the team's judgement: o shows its evidence
+            self.app.notify("This rating is a team judgement, not a figure: o shows its evidence.")
+            return
+        self.app.push_screen(EvidenceListScreen(question_id))
+
     def show(self, ratings: Ratings) -> None:
         self.ratings = ratings
         self.titled = self.size.width >= TITLES_FROM
@@ -101,7 +120,7 @@ class DashboardScreen(Screen):
                 style = "bold" if k.id == s.driver else ""
                 table.add_row(standard if i == 0 else "", rating, Text(k.id, style=style),
                               str(k.yes), str(k.no), str(k.relevant), Text(pct, style=style),
-                              Text(k.text, style="dim"))
+                              Text(k.text, style="dim"), key=k.id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
         cases = ratings.extra.get("cases", {})

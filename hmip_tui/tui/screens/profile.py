@@ -29,6 +29,7 @@ class ProfileScreen(Screen):
         super().__init__()
         self.ref = ref
         self.filling = True
+        self.change_reason: str | None = None  # why a complete case's profile changes, this visit
 
     @property
     def framework(self):
@@ -97,12 +98,63 @@ class ProfileScreen(Screen):
         if self.filling:
             return
         problem = self.check()
-        if self.ref and not problem:
-            profile = {k: v for k, v in self.gathered().items()
-                       if self.framework.profile_field(k).applies_to(self.gathered())}
-            if profile != services.get_case(self.app.conn, self.ref).profile:
-                services.update_profile(self.app.conn, self.framework, self.ref, profile, self.app.inspector)
-                self.query_one("#profile-status", Static).update("Saved ✓")
+        if not self.ref or problem:
+            return
+        case = services.get_case(self.app.conn, self.ref)
+        wanted = {k: v for k, v in self.gathered().items()
+                  if self.framework.profile_field(k).applies_to(self.gathered())}
+        if wanted == case.profile:
+            return
+        if case.status == "complete" and not case.locked and not self.change_reason:
+            self.ask_reason(case)
+            return
+        self.save_changes(case, wanted)
+
+    def save_changes(self, case, wanted: dict) -> None:
+        """Each changed field through the same service as `hmip case set`, so a complete case's
+        change carries its reason into the audit trail."""
+        status = self.query_one("#profile-status", Static)
+        changed = [f.id for f in self.framework.profile
+                   if wanted.get(f.id) != case.profile.get(f.id) and f.id in wanted]
+        changed += [f.id for f in self.framework.profile  # emptied by hand, not by not applying
+                    if f.id in case.profile and f.id not in wanted and f.applies_to(wanted)]
+        try:
+            for field in changed:
+                services.set_case_field(self.app.conn, self.framework, self.ref, field,
+                                        wanted.get(field, ""), self.app.inspector, self.change_reason)
+        except HmipError as exc:
+            self.put_back(services.get_case(self.app.conn, self.ref).profile)
+            status.update(f"Not saved: {exc}")
+            status.add_class("-error")
+            return
+        status.update("Saved ✓" + (" (the reason is in the audit trail)" if self.change_reason else ""))
+
+    def ask_reason(self, case) -> None:
+        from .note import NoteScreen
+
+        def given(reason: str | None) -> None:
+            if reason and reason.strip():
+                self.change_reason = reason.strip()
+                self.field_changed()
+                return
+            self.put_back(case.profile)
+            status = self.query_one("#profile-status", Static)
+            status.update("Not changed: a complete case's profile changes only with a reason.")
+            status.add_class("-error")
+
+        self.app.push_screen(NoteScreen(f"Case {self.ref} is complete: why change its profile?", "",
+                                        NoteScreen.REASON), given)
+
+    def put_back(self, profile: dict) -> None:
+        """Show the profile as held again, without taking that for a change."""
+        with self.prevent(Select.Changed, Input.Changed):
+            for f in self.framework.profile:
+                widget = self.query_one(f"#f-{f.id}")
+                if f.type == "choice":
+                    widget.value = profile.get(f.id, Select.NULL)
+                else:
+                    widget.value = profile.get(f.id, "")
+        self.check()
 
     def action_save(self) -> None:
         if self.ref:

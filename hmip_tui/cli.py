@@ -55,9 +55,9 @@ class HmipGroup(click.Group):
             ctx.obj.discard_if_new()
 
 
-def say(text: str) -> None:
+def say(text: str, err: bool = False) -> None:
     """Print a line that may quote a file or an argument: never an escape sequence, one line."""
-    click.echo(terminal_safe(text))
+    click.echo(terminal_safe(text), err=err)
 
 
 def one_line(message: str) -> str:
@@ -358,7 +358,10 @@ def sync(obj: Context, target, inspection_uid):
         say(f"Sent {_count(summary.pushed_entries, 'history entry', 'history entries')} "
             f"({_count(summary.pushed_batches, 'signed batch', 'signed batches')}) to {summary.where}.")
     _say_imported(obj, summary.imported)
-    if not summary.imported and not summary.wrote and not summary.pushed_batches:
+    for signer, why in summary.left_out.items():
+        say(f"Left out what {signer} signed, as every laptop would refuse it ({why}); the team server's "
+            "administrator removes it (docs/team-server.md).", err=True)
+    if not summary.imported and not summary.wrote and not summary.pushed_batches and not summary.left_out:
         say(f"Nothing new either way with {summary.where}.")
 
 
@@ -388,7 +391,11 @@ def server_add(url, code, analyst):
     from .services import add_server_login
 
     login_url = add_server_login(url, code, analyst=analyst)
-    say(f"{code} may now sync; their URL holds their password, so pass it on as a secret:")
+    if analyst:
+        say(f"{code} may now read the analysts' views (hmip.answers_now, hmip.answer_counts), and nothing "
+            "else; the URL holds the password, so pass it on as a secret:")
+    else:
+        say(f"{code} may now sync; their URL holds their password, so pass it on as a secret:")
     click.echo(login_url)
 
 

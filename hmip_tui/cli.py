@@ -8,6 +8,7 @@ commands never pay for Textual. Arguments are checked before use (cli_checks.py)
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -37,6 +38,11 @@ class HmipGroup(click.Group):
         except HmipError as exc:
             self._undo(ctx)
             raise click.ClickException(one_line(str(exc))) from None
+        except BrokenPipeError:
+            # The reader went away (`hmip audit | head`): what it read was printed; nothing is
+            # wrong with the database, so nothing more is said. Later writes go nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except (sqlite3.Error, OSError) as exc:
             from .failures import explain
 
@@ -127,6 +133,7 @@ def cli(ctx, db, inspector):
     from .services import check_database_path
 
     named = db is not None or bool(os.environ.get("HMIP_DB"))
+    inspector_named = inspector is not None or bool(os.environ.get("HMIP_INSPECTOR"))
     try:  # the defaults, held to the rules --db and --as are held to
         db = db or check_database_path(default_database(), "HMIP_DB")
         inspector = inspector or check_code(current_inspector(), "HMIP_INSPECTOR")
@@ -136,7 +143,7 @@ def cli(ctx, db, inspector):
     if ctx.invoked_subcommand is None:
         from .tui import run_app
 
-        run_app(ctx.obj.db, ctx.obj.inspector, db_named=named)
+        run_app(ctx.obj.db, ctx.obj.inspector, db_named=named, inspector_named=inspector_named)
 
 
 @cli.command()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -61,6 +65,11 @@ class HmipApp(App):
         # because the answer takes microseconds.
         self.written_elsewhere = services.WrittenElsewhere(self.conn)
         self.set_interval(WATCH_INTERVAL_S, self.watch_other_writers, name="watch other writers")
+        # A closed terminal (a killed tmux, a lost ssh session) must end the app, not leave it
+        # running headless with the window lock held: on SIGHUP, and when its parent is gone.
+        self.parent_pid = os.getppid()
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         if not self.window_lock.take():
             self.other_window_open = True
             self.say_other_window()
@@ -69,6 +78,9 @@ class HmipApp(App):
         self.window_lock.release()
 
     def watch_other_writers(self) -> None:
+        if os.getppid() != self.parent_pid:  # the terminal that ran the app has gone
+            self.exit()
+            return
         if self.written_elsewhere.changed() and self.framework is not None:
             self.screen.post_message(ChangedElsewhere())
         if self.other_window_open and self.window_lock.take():

@@ -50,6 +50,10 @@ class QuestionList(VerticalScroll):
     """The questions of a standard. When it changes size (the guidance shown below it), the
     question under the cursor stays in view."""
 
+    # Never focused: a focused scroll view takes up and down for itself and scrolls the view
+    # while the question cursor stays put, so the next y or n would answer a question off screen.
+    can_focus = False
+
     def on_resize(self, event) -> None:
         keep_cursor_in_view(self)
 

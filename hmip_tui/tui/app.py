@@ -98,9 +98,14 @@ class HmipApp(App):
     def show_title(self) -> None:
         # The notice leads the title: the header cuts a long PDU name, and the sub-title with
         # it, from the right at 80 columns.
-        also = "also open in another window · " if self.other_window_open else ""
-        self.title = f"hmip · {also}{self.pdu}" if self.pdu else f"hmip{' · ' + also[:-3] if also else ''}"
-        self.sub_title = f"inspector {self.inspector}"
+        # With the notice, the PDU moves behind who is recording, so 80 columns cut the PDU's
+        # name rather than the inspector's code.
+        if self.other_window_open:
+            self.title = "hmip · also open in another window"
+            self.sub_title = f"inspector {self.inspector}" + (f" · {self.pdu}" if self.pdu else "")
+        else:
+            self.title = f"hmip · {self.pdu}" if self.pdu else "hmip"
+            self.sub_title = f"inspector {self.inspector}"
 
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:

@@ -8,6 +8,7 @@ commands never pay for Textual. Arguments are checked before use (cli_checks.py)
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -37,6 +38,11 @@ class HmipGroup(click.Group):
         except HmipError as exc:
             self._undo(ctx)
             raise click.ClickException(one_line(str(exc))) from None
+        except BrokenPipeError:
+            # The reader went away (`hmip audit | head`): what it read was printed; nothing is
+            # wrong with the database, so nothing more is said. Later writes go nowhere.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except (sqlite3.Error, OSError) as exc:
             from .failures import explain
 
@@ -55,9 +61,9 @@ class HmipGroup(click.Group):
             ctx.obj.discard_if_new()
 
 
-def say(text: str) -> None:
+def say(text: str, err: bool = False) -> None:
     """Print a line that may quote a file or an argument: never an escape sequence, one line."""
-    click.echo(terminal_safe(text))
+    click.echo(terminal_safe(text), err=err)
 
 
 def one_line(message: str) -> str:
@@ -127,6 +133,7 @@ def cli(ctx, db, inspector):
     from .services import check_database_path
 
     named = db is not None or bool(os.environ.get("HMIP_DB"))
+    inspector_named = inspector is not None or bool(os.environ.get("HMIP_INSPECTOR"))
     try:  # the defaults, held to the rules --db and --as are held to
         db = db or check_database_path(default_database(), "HMIP_DB")
         inspector = inspector or check_code(current_inspector(), "HMIP_INSPECTOR")
@@ -136,7 +143,7 @@ def cli(ctx, db, inspector):
     if ctx.invoked_subcommand is None:
         from .tui import run_app
 
-        run_app(ctx.obj.db, ctx.obj.inspector, db_named=named)
+        run_app(ctx.obj.db, ctx.obj.inspector, db_named=named, inspector_named=inspector_named)
 
 
 @cli.command()
@@ -358,7 +365,10 @@ def sync(obj: Context, target, inspection_uid):
         say(f"Sent {_count(summary.pushed_entries, 'history entry', 'history entries')} "
             f"({_count(summary.pushed_batches, 'signed batch', 'signed batches')}) to {summary.where}.")
     _say_imported(obj, summary.imported)
-    if not summary.imported and not summary.wrote and not summary.pushed_batches:
+    for signer, why in summary.left_out.items():
+        say(f"Left out what {signer} signed, as every laptop would refuse it ({why}); the team server's "
+            "administrator removes it (docs/team-server.md).", err=True)
+    if not summary.imported and not summary.wrote and not summary.pushed_batches and not summary.left_out:
         say(f"Nothing new either way with {summary.where}.")
 
 
@@ -388,7 +398,11 @@ def server_add(url, code, analyst):
     from .services import add_server_login
 
     login_url = add_server_login(url, code, analyst=analyst)
-    say(f"{code} may now sync; their URL holds their password, so pass it on as a secret:")
+    if analyst:
+        say(f"{code} may now read the analysts' views (hmip.answers_now, hmip.answer_counts), and nothing "
+            "else; the URL holds the password, so pass it on as a secret:")
+    else:
+        say(f"{code} may now sync; their URL holds their password, so pass it on as a secret:")
     click.echo(login_url)
 
 

@@ -165,6 +165,9 @@ async def test_a_complete_case_goes_back_to_in_progress_only_with_a_reason(demo)
         await pilot.pause()
         await pilot.press("b")
         assert isinstance(app.screen, NoteScreen)
+        await pilot.press("enter", "x", "n")  # an empty reason keeps the dialog: x and n are typed, not run
+        assert isinstance(app.screen, NoteScreen)
+        assert app.screen.query_one("#note").value == "xn"
         await pilot.press("escape")  # no reason: nothing changes
         assert "Still complete" in text_of(app, "#status")
         assert store.get_case(open_database(demo), ref).status == "complete"
@@ -208,3 +211,20 @@ async def test_a_profile_change_on_a_complete_case_asks_a_reason(demo):
     assert store.get_case(conn, ref).profile["sex"] == other
     lines = [e for e in audit_trail(conn, ref, "LEAD").lines if e.reason == "Sex wrong on the sample list."]
     assert lines and lines[0].by == "LEAD"
+
+
+async def test_the_arrow_keys_move_the_question_cursor_not_the_view(one_case_db):
+    """Down seven times then n answers the seventh question down, whatever has the focus: the
+    question list scrolls with the cursor, never by itself."""
+    app = app_on(one_case_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        walk = app.screen
+        assert isinstance(walk, CaseWalkScreen)
+        start = walk.cursor
+        await pilot.click("#questions")  # even after a click in the list
+        await pilot.press(*["down"] * 7)
+        assert walk.cursor == start + 7
+        await pilot.press(*["up"] * 2)
+        assert walk.cursor == start + 5

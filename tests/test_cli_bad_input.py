@@ -132,3 +132,19 @@ def test_init_twice_is_refused(inspection_db):
     _refused(inspection_db, ["init", "--pdu", "Other"], "already holds the inspection of Test PDU")
     result = run_hmip("init", "--pdu", "X", "--fieldwork-start", "1 Aug", db=inspection_db.with_name("new.sqlite"))
     assert result.returncode == 1 and "--fieldwork-start: '1 Aug' is not a date" in result.stderr
+
+
+def test_a_reader_that_stops_reading_is_not_called_a_damaged_database(demo_db):
+    """`hmip audit | head`: the reader goes away; hmip says nothing of the database and exits 0."""
+    import os
+    import subprocess
+
+    from conftest import HMIP
+
+    proc = subprocess.Popen([HMIP, "--db", str(demo_db), "audit"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "HMIP_INSPECTOR": "LEAD"})
+    proc.stdout.read(200)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Broken pipe" not in err and "cannot use it" not in err

@@ -141,6 +141,7 @@ async def test_a_second_window_says_so_takes_no_keys_and_the_command_line_still_
 
             shown = html.unescape(second.export_screenshot()).replace("\xa0", " ")
             assert "hmip · also open in another window" in shown
+            assert f"inspector {second.inspector}" in shown  # who records stays on screen too
             assert any("Another hmip window has this database open" in n.message
                        for n in second._notifications)
             # The notice takes no focus and no key: the case list answers the keys as ever.

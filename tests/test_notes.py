@@ -232,6 +232,10 @@ async def test_editor_without_editor_set_says_so_and_keeps_the_note(one_case_db,
         assert "No editor is set" in str(app.screen.query_one("#note-status").render())
         assert editor_text(app) == "Kept"
         monkeypatch.setenv("EDITOR", "no-such-editor-here")
+        await pilot.press("ctrl+e")  # found missing before the screen is handed over
+        assert "is not a program on this laptop" in str(app.screen.query_one("#note-status").render())
+        assert editor_text(app) == "Kept"
+        monkeypatch.setenv("EDITOR", "true")
         await pilot.press("ctrl+e")  # Pilot's terminal cannot be handed over: said, not fatal
         assert "could not be started" in str(app.screen.query_one("#note-status").render())
         assert editor_text(app) == "Kept"

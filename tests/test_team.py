@@ -447,3 +447,21 @@ def test_a_second_reader_reads_blind_until_they_finish(team):
     assert answer_of(lead, "C1", "2.2.1") == ("no", "The second reader's reason.")
     hmip(lead, "redact", "C1", "2.2.1", "--reason", "Both notes name someone.")
     assert "The second reader's reason." not in "\n".join(db_content(lead[0]))
+
+
+def test_the_app_records_as_the_member_whose_key_this_laptop_holds_when_nobody_says(db):
+    """Set up in the app with lead LF, then opened again with no --as: the login name is not on
+    the team, so the app records as LF, whose signing key this laptop holds and the inspection
+    knows; a login name on the team is kept, and with no such member the login name stays."""
+    from conftest import run_hmip
+
+    from hmip_tui.services import open_database, recorder_here
+
+    run_hmip("init", "--pdu", "Keys PDU", db=db, inspector="LF", check=True)
+    run_hmip("team", "add", "I2", db=db, inspector="LF", check=True)
+    conn = open_database(db)
+    try:
+        assert recorder_here(conn, "ROOT") == "LF"
+        assert recorder_here(conn, "I2") == "I2"  # on the team: as the login name says
+    finally:
+        conn.close()

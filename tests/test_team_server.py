@@ -226,6 +226,11 @@ def test_an_inspectors_login_writes_only_its_own_entries_and_never_rewrites(serv
         conn.execute("INSERT INTO hmip.entry (inspection, id, kind, case_ref, field, value, author, at, flags) "
                      "VALUES (%s, %s, 'answer', 'C1', '2.2.1', 'yes', 'I2', '2022-08-01T09:00:00+00:00', '')",
                      (uid, b"y" * 32))
+    with psycopg.connect(i2.url) as conn:  # nor one with no author (only a lead relays those)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO hmip.entry (inspection, id, kind, case_ref, field, value, author, at, flags) "
+                         "VALUES (%s, %s, 'answer', 'C1', '2.2.1', 'yes', '', '2022-08-01T09:00:00+00:00', '')",
+                         (uid, b"z" * 32))
     with psycopg.connect(i2.url) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO hmip.inspector (inspection, code, role) VALUES (%s, 'I2', 'lead')", (uid,))
@@ -317,14 +322,25 @@ def test_sync_refusals_are_one_sentence_and_never_show_the_password(server, team
     lf, i2, uid = team["LF"], team["I2"], team["uid"]
     password = urlsplit(lf.url).password
     wrong = lf.url.replace(password, "not-the-password")
+    lf.run("answer", "C2", "2.2.2", "no", "--note", "Waiting to be sent.")
+    before = lf.sql("SELECT count(*) FROM batch")
     result = lf.run("sync", wrong, check=False)
     one_sentence(result, "cannot connect to the team server")
     assert "not-the-password" not in result.stderr
+    assert urlsplit(lf.url).username not in result.stderr  # the login is not said either
+    assert lf.sql("SELECT count(*) FROM batch") == before  # nothing signed for a sync that never ran
     # An inspector cannot put an inspection on the server before its lead.
     fresh = Laptop(tmp_path / "other", "I2")
     one_sentence(fresh.run("sync", i2.url, "--inspection", uid, check=False), "holds no inspection")
     assert not fresh.db.exists()
     one_sentence(i2.run("sync", i2.url, check=False), "no such database file")
+    # Another inspector's URL: refused before anything is read or signed with their rights.
+    lf.run("sync", lf.url)
+    i2.run("sync", i2.url, "--inspection", uid)
+    i3 = team["I3"]
+    mixed = i3.run("sync", i2.url, "--inspection", uid, check=False)
+    one_sentence(mixed, "the URL is I2's login")
+    assert not i3.db.exists()
 
 
 def test_a_shared_folder_is_a_sync_target_too(team, tmp_path):
@@ -350,3 +366,27 @@ def test_a_target_that_is_neither_a_url_nor_a_folder_is_one_sentence(tmp_path):
     lf.run("init", "--pdu", "Folder PDU")
     one_sentence(lf.run("sync", str(tmp_path / "no-such-folder"), check=False), "is not a folder")
     one_sentence(lf.run("sync", str(tmp_path), "--inspection", "another-uid", check=False), "not another-uid")
+
+
+def test_a_batch_every_laptop_refuses_stops_nobody_elses_sync(server, team):
+    """A member's login can put on the server what no laptop accepts (the server cannot check
+    Ed25519 signatures): the others' syncs leave it out, say so, and take everything else."""
+    lf, i2, i3, uid = team["LF"], team["I2"], team["I3"], team["uid"]
+    lf.run("sync", lf.url)
+    i2.run("sync", i2.url, "--inspection", uid)
+    i3.run("sync", i3.url, "--inspection", uid)
+    key = i3.sql("SELECT key FROM signer WHERE code = 'I3'")
+    key = key[0][0] if key else b"k" * 32
+    with psycopg.connect(i3.url) as conn:  # I3's own login, a forged entry and a batch whose signature is zeros
+        conn.execute("INSERT INTO hmip.entry (inspection, id, kind, case_ref, field, value, author, at, flags) "
+                     "VALUES (%s, %s, 'answer', 'C2', '2.2.1', 'no', 'I3', '2022-08-01T09:00:00+00:00', '')",
+                     (uid, b"f" * 32))
+        conn.execute("INSERT INTO hmip.batch (inspection, digest, signer, key, signature, entries) "
+                     "VALUES (%s, %s, 'I3', %s, %s, %s)", (uid, b"d" * 32, key, bytes(64), b"f" * 32))
+    i2.run("answer", "C1", "2.2.1", "no", "--note", "Sent after the forgery.")
+    i2.run("sync", i2.url)
+    result = lf.run("sync", lf.url)
+    assert "Left out what I3 signed" in result.stderr
+    assert lf.answer("C1", "2.2.1") == ("no", "Sent after the forgery.")
+    assert lf.answer("C2", "2.2.1")[0] == "yes"  # the lead's own reading, not the forged one
+    assert lf.run("check").returncode == 0

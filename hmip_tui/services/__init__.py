@@ -20,7 +20,7 @@ from .moderation import (agreement_pairs, assign_second_reading, audit_trail, co
                          second_answers, second_readings, settle_conflict, settle_disagreement)
 from .search import search_evidence
 from .sync import SyncSummary, sync
-from .team import add_to_team, grant_access, is_lead, rekey, team_members
+from .team import add_to_team, grant_access, is_lead, recorder_here, rekey, team_members
 from .team_server import add_server_login, init_server, server_where
 from .transfer import (backup_now, default_export_path, check_database_path, check_output_path, export_answers_csv, export_bundle,
                        export_workbook, import_bundles, remove_new_database, restore_backup)
@@ -38,5 +38,5 @@ __all__ = [
     "redact_note", "search_evidence", "rekey", "reopen_case", "require_inspection", "restore_backup", "second_answers",
     "second_readings", "set_resume_at", "set_up_inspection", "set_status", "settle_conflict", "settle_disagreement",
     "team_members", "update_profile", "WrittenElsewhere", "window_lock", "SyncSummary", "sync", "add_server_login",
-    "init_server", "server_where",
+    "init_server", "server_where", "recorder_here",
 ]

@@ -32,6 +32,7 @@ class SyncSummary:
     pushed_batches: int = 0
     imported: list = field(default_factory=list)  # ImportSummary, one per bundle or pull
     wrote: Path | None = None
+    left_out: dict = field(default_factory=dict)  # {signer: why their batches were refused}
 
 
 def sync(conn: sqlite3.Connection, target: str, by: str, inspection_uid: str | None = None) -> SyncSummary:
@@ -45,10 +46,10 @@ def sync(conn: sqlite3.Connection, target: str, by: str, inspection_uid: str | N
         raise HmipError(f"this database holds inspection {held.uid}, not {inspection_uid}: "
                         "join another inspection in a database of its own (--db)")
     uid = held.uid if held is not None else inspection_uid
-    if held is not None:
-        _sign_what_is_new(conn, uid, by)
     if is_server_url(target):
         return _with_server(conn, target, by, uid, held is not None)
+    if held is not None:
+        _sign_what_is_new(conn, uid, by)
     return _with_folder(conn, Path(target), by, uid, held is not None)
 
 
@@ -69,11 +70,14 @@ def _with_server(conn: sqlite3.Connection, url: str, by: str, uid: str, holding:
     pg = connect(url)
     try:
         with _said_as_one_sentence(url, summary.where):
+            _require_own_login(pg, by, summary.where)
             if holding:
+                # Signed only once the server has answered: a sync that cannot reach it changes nothing.
+                _sign_what_is_new(conn, uid, by)
                 _push(conn, pg, uid, by, summary)
-            received = _pull(conn, pg, uid, summary.where)
-        if received is not None:
-            summary.imported = merge_received(conn, [received], by, "before-sync-import")
+            fetched = _pull(conn, pg, uid, summary.where)
+        if fetched is not None:
+            summary.imported = _merge_pulled(conn, fetched, uid, by, summary)
         # After the merge: a grant it brought may open notes the server now gives this login.
         with _said_as_one_sentence(url, summary.where):
             late = _notes_now_open(conn, pg, uid, summary.where)
@@ -119,11 +123,31 @@ def _push(conn, pg, uid: str, by: str, summary: SyncSummary) -> None:
     summary.pushed_entries, summary.pushed_batches = len(out.entries), len(out.batches)
 
 
-def _pull(conn, pg, uid: str, label: str):
-    """What the server holds that this laptop lacks, as a checked history (or None)."""
-    from ..exchange.bundle import read_history
+def _require_own_login(pg, by: str, label: str) -> None:
+    """The URL must be this inspector's own: another's login would read with their rights and
+    sign nothing the server accepts as this inspector's."""
     from ..store import server_sync as rows
-    from .. import identity
+
+    code = rows.login_code(pg)
+    if code is None:
+        raise HmipError(f"the login in this URL is not an inspector's on the team server at {label} "
+                        "(an analyst's login reads the views only): use the URL hmip server add gave for "
+                        f"{by}")
+    if code != by:
+        raise HmipError(f"the URL is {code}'s login on the team server at {label}, and this laptop records "
+                        f"as {by}: sync with {by}'s own URL (or --as {code} on {code}'s laptop)")
+
+
+@dataclass
+class _Fetched:
+    label: str
+    inspection: tuple
+    incoming: object  # server_sync.Incoming
+
+
+def _pull(conn, pg, uid: str, label: str) -> _Fetched | None:
+    """What the server holds that this laptop lacks (or None), read in one transaction."""
+    from ..store import server_sync as rows
 
     with pg.transaction():
         inspection = rows.server_inspection(pg, uid)
@@ -133,27 +157,69 @@ def _pull(conn, pg, uid: str, label: str):
         wanted = rows.server_digests(pg, uid) - rows.local_digests(conn)
         if not wanted:
             return None
-        incoming = rows.fetch(pg, uid, wanted)
-    index = {e[0]: n for n, e in enumerate(incoming.entries)}
-    missing = {i for b in incoming.batches for i in _ids(b[4])} - set(index)
-    if missing:
-        raise HmipError(f"the team server at {label} gave batches without {len(missing)} of their entries; "
-                        "nothing was imported")
+        return _Fetched(label, inspection, rows.fetch(pg, uid, wanted))
+
+
+def _history(fetched: _Fetched, uid: str, signers: set[str] | None = None):
+    """The pulled rows (or those of some signers' batches) in a bundle's form, read by the bundle
+    reader's checks: ids recomputed, signatures verified. HmipError if any fails."""
+    from ..exchange.bundle import read_history
+    from .. import identity
+
+    incoming, label = fetched.incoming, fetched.label
+    chosen = [b for b in incoming.batches if signers is None or b[1] in signers]
+    ids = {i for b in chosen for i in _ids(b[4])}
+    entries = [e for e in incoming.entries if e[0] in ids]
+    index = {e[0]: n for n, e in enumerate(entries)}
+    if len(index) != len(ids):
+        raise HmipError(f"the team server at {label} gave batches without {len(ids) - len(index)} of their "
+                        "entries; nothing was imported")
+    hashes = {h for e in entries for h in (e[5], e[6]) if h}
     data = {
-        "inspection": {"uid": uid, "pdu": inspection[1]},
-        "framework": {"id": inspection[2], "version": inspection[3]},
+        "inspection": {"uid": uid, "pdu": fetched.inspection[1]},
+        "framework": {"id": fetched.inspection[2], "version": fetched.inspection[3]},
         "history": {
             "assumes": [],
+            # A parent outside these entries goes by its id: held here, or merged before them.
             "entries": [[kind, ref, f, value, note.hex() if note else "", reason.hex() if reason else "",
-                         author, at, [p.hex() for p in _ids(parents)], flags]
-                        for _, kind, ref, f, value, note, reason, author, at, parents, flags in incoming.entries],
+                         author, at, [index[p] if p in index else p.hex() for p in _ids(parents)], flags]
+                        for _, kind, ref, f, value, note, reason, author, at, parents, flags in entries],
             "batches": [{"signer": signer, "key": identity.b64(key), "sig": identity.b64(sig),
                          "digest": digest.hex(), "entries": [index[i] for i in _ids(blob)]}
-                        for digest, signer, key, sig, blob in incoming.batches],
-            "texts": {h.hex(): [salt.hex(), body] for h, salt, body in incoming.texts},
+                        for digest, signer, key, sig, blob in chosen],
+            "texts": {h.hex(): [salt.hex(), body] for h, salt, body in incoming.texts if h in hashes},
         },
     }
     return read_history(data, Path(f"the team server at {label}"), None, None)
+
+
+def _merge_pulled(conn, fetched: _Fetched, uid: str, by: str, summary: SyncSummary) -> list:
+    """Merge what was pulled in one transaction. The server cannot check signatures or rights, so
+    a member's login could put there a batch every laptop refuses; rather than let it stop the
+    whole team's sync, a refused pull is merged again signer by signer (each all or nothing,
+    until none more goes in), and what is left out is said, by signer, with the reason."""
+    from ..exchange.bundle import merge_received
+
+    try:
+        return merge_received(conn, [_history(fetched, uid)], by, "before-sync-import")
+    except HmipError:
+        pass
+    merged, waiting = [], {b[1] for b in fetched.incoming.batches}
+    refused: dict[str, str] = {}
+    progress = True
+    while waiting and progress:
+        progress = False
+        for signer in sorted(waiting):
+            try:
+                merged += merge_received(conn, [_history(fetched, uid, {signer})], by, "before-sync-import")
+            except HmipError as exc:
+                refused[signer] = str(exc)
+                continue
+            waiting.discard(signer)
+            refused.pop(signer, None)
+            progress = True
+    summary.left_out = {s: refused[s] for s in sorted(waiting)}
+    return merged
 
 
 def _notes_now_open(conn, pg, uid: str, label: str):

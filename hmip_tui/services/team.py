@@ -19,6 +19,19 @@ def team_members(conn: sqlite3.Connection) -> list[dict]:
             for code, role in team.members(conn).items()]
 
 
+def recorder_here(conn: sqlite3.Connection, default: str) -> str:
+    """Who records when nobody said (no --as, no HMIP_INSPECTOR): the login name's code if it is
+    on the team; else the one member whose signing key this laptop holds and the inspection
+    knows as theirs (the lead who set the inspection up in the app, say); else the login name's."""
+    members = team.members(conn)
+    if not members or default in members:
+        return default
+    pins = team.pins(conn)
+    mine = [code for code in members
+            if code in pins and identity.has_key(code) and identity.public_key(code) == pins[code]]
+    return mine[0] if len(mine) == 1 else default
+
+
 def is_lead(conn: sqlite3.Connection, code: str | None) -> bool:
     return team.is_lead(conn, code)
 

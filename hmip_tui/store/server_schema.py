@@ -5,8 +5,8 @@ database can hold whoever connects (docs/team-server.md).
   `hmip.login`; row-level security asks `hmip.current_code()` who is asking.
 - Entries, batches and texts are append-only: the inspectors' group role may insert and read,
   never update or delete, and triggers refuse both even to an administrator's mistake.
-- An inspector's login inserts only entries and batches of its own code (entries from unsigned
-  or older histories, which have no author, too); a lead's may relay anyone's. Only a lead's
+- An inspector's login inserts only entries and batches of its own code; a lead's may relay
+  anyone's (and the entries of unsigned or older histories, which have no author). Only a lead's
   login changes the team and the list of limited-access cases and their readers.
 - The notes and reasons of a limited-access case reach only the roles that may open it: its
   own inspector and those the lead assigned (the lead too only when assigned, as on a laptop).
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ..errors import HmipError
 
@@ -64,9 +64,16 @@ def _require_url(url: str) -> None:
 def said(exc: Exception, url: str = "") -> str:
     """The first line of a driver's message, with anything of the URL's secret taken out."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    password = urlsplit(url).password if url else None
+    parts = urlsplit(url) if url else None
+    password = parts.password if parts else None
     # A password of a few letters would blot out words of the message: libpq never quotes one.
-    return text.replace(password, "***") if password and len(password) >= 6 else text
+    if password and len(password) >= 6:
+        text = text.replace(password, "***")
+    # libpq names the login ("password authentication failed for user ..."): the docs promise
+    # never to print a URL's login, so it is said as "the URL's login".
+    login = unquote(parts.username) if parts and parts.username else None
+    return text.replace(f'user "{login}"', "the URL's login").replace(login, "the URL's login") \
+        if login and len(login) >= 3 else text
 
 
 def login_name(code: str, database: str) -> str:
@@ -189,7 +196,7 @@ CREATE POLICY members_read ON hmip.entry FOR SELECT USING (inspection = ANY ((SE
 DROP POLICY IF EXISTS own_entries ON hmip.entry;
 CREATE POLICY own_entries ON hmip.entry FOR INSERT WITH CHECK (
     inspection = ANY ((SELECT hmip.my_inspections())::text[])
-    AND (author = (SELECT hmip.current_code()) OR author = '' OR inspection = ANY ((SELECT hmip.led_inspections())::text[])));
+    AND (author = (SELECT hmip.current_code()) OR inspection = ANY ((SELECT hmip.led_inspections())::text[])));
 
 ALTER TABLE hmip.batch ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS members_read ON hmip.batch;

@@ -102,6 +102,16 @@ def server_digests(pg, uid: str) -> set[bytes]:
     return {bytes(d) for (d,) in pg.execute("SELECT digest FROM hmip.batch WHERE inspection = %s", (uid,))}
 
 
+def login_code(pg) -> str | None:
+    """The inspector code of the login connected (None for an analyst's, or a login hmip did not make)."""
+    from .server_schema import INSPECTORS_ROLE
+
+    with pg.transaction():  # its own: the push's transaction must not end up nested in this one
+        row = pg.execute("SELECT hmip.current_code(), pg_has_role(session_user, %s, 'MEMBER')",
+                         (INSPECTORS_ROLE,)).fetchone()
+    return row[0] if row and row[1] else None
+
+
 def server_inspection(pg, uid: str) -> tuple | None:
     return pg.execute("SELECT uid, pdu, framework_id, framework_version FROM hmip.inspection WHERE uid = %s",
                       (uid,)).fetchone()

@@ -7,17 +7,19 @@ from pathlib import Path
 from ..errors import HmipError
 
 
-def run_app(db: Path, inspector: str, *, db_named: bool = True) -> None:
+def run_app(db: Path, inspector: str, *, db_named: bool = True, inspector_named: bool = True) -> None:
     """Open the database (refusing a bad one before the screen starts), then run the app.
 
     If the app stops on an error, raise HmipError with one sentence about it (the command
     line prints it and exits 1); nothing else of the error reaches the terminal.
     """
-    from ..services import open_database
+    from ..services import open_database, recorder_here
     from .app import HmipApp
 
     conn = open_database(db)
     try:
+        if not inspector_named:
+            inspector = recorder_here(conn, inspector)
         app = HmipApp(conn, db, inspector, db_named=db_named)
         app.run()
     finally:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -61,6 +65,11 @@ class HmipApp(App):
         # because the answer takes microseconds.
         self.written_elsewhere = services.WrittenElsewhere(self.conn)
         self.set_interval(WATCH_INTERVAL_S, self.watch_other_writers, name="watch other writers")
+        # A closed terminal (a killed tmux, a lost ssh session) must end the app, not leave it
+        # running headless with the window lock held: on SIGHUP, and when its parent is gone.
+        self.parent_pid = os.getppid()
+        with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         if not self.window_lock.take():
             self.other_window_open = True
             self.say_other_window()
@@ -69,6 +78,9 @@ class HmipApp(App):
         self.window_lock.release()
 
     def watch_other_writers(self) -> None:
+        if os.getppid() != self.parent_pid:  # the terminal that ran the app has gone
+            self.exit()
+            return
         if self.written_elsewhere.changed() and self.framework is not None:
             self.screen.post_message(ChangedElsewhere())
         if self.other_window_open and self.window_lock.take():
@@ -86,9 +98,14 @@ class HmipApp(App):
     def show_title(self) -> None:
         # The notice leads the title: the header cuts a long PDU name, and the sub-title with
         # it, from the right at 80 columns.
-        also = "also open in another window · " if self.other_window_open else ""
-        self.title = f"hmip · {also}{self.pdu}" if self.pdu else f"hmip{' · ' + also[:-3] if also else ''}"
-        self.sub_title = f"inspector {self.inspector}"
+        # With the notice, the PDU moves behind who is recording, so 80 columns cut the PDU's
+        # name rather than the inspector's code.
+        if self.other_window_open:
+            self.title = "hmip · also open in another window"
+            self.sub_title = f"inspector {self.inspector}" + (f" · {self.pdu}" if self.pdu else "")
+        else:
+            self.title = f"hmip · {self.pdu}" if self.pdu else "hmip"
+            self.sub_title = f"inspector {self.inspector}"
 
     def get_default_screen(self):
         # The first screen is the app's default screen, not one pushed over an empty default:

@@ -50,6 +50,10 @@ class QuestionList(VerticalScroll):
     """The questions of a standard. When it changes size (the guidance shown below it), the
     question under the cursor stays in view."""
 
+    # Never focused: a focused scroll view takes up and down for itself and scrolls the view
+    # while the question cursor stays put, so the next y or n would answer a question off screen.
+    can_focus = False
+
     def on_resize(self, event) -> None:
         keep_cursor_in_view(self)
 
@@ -113,9 +117,11 @@ class CaseWalkScreen(Screen):
     """Walks one case through the framework's standards."""
 
     BINDINGS = [
-        Binding("y", "answer('y')", "Yes", id="yes"),
-        Binding("n", "answer('n')", "No", id="no"),
-        Binding("a", "answer('a')", "N/A", id="na"),
+        # The answer keys are shown in the line above the footer, with the question's own
+        # options (a graded item's digits too): the footer keeps its room for the rest.
+        Binding("y", "answer('y')", "Yes", id="yes", show=False),
+        Binding("n", "answer('n')", "No", id="no", show=False),
+        Binding("a", "answer('a')", "N/A", id="na", show=False),
         *[Binding(str(d), f"answer('{d}')", f"Option {d}", id=f"option-{d}", show=False)
           for d in range(1, 10)],
         Binding("j,down", "move(1)", "Next question", id="down", show=False),

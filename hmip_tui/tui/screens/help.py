@@ -36,11 +36,17 @@ class HelpScreen(ModalScreen[None]):
         seen = set()
         keys = []
         bindings = list(getattr(self.below, "BINDINGS", [])) + list(self.app.BINDINGS)
+        options = [b for b in bindings if isinstance(b, Binding) and (b.id or "").startswith("option-")]
         for b in bindings:
-            if isinstance(b, Binding) and b.description and (b.description, b.key) not in seen:
-                seen.add((b.description, b.key))
-                keys.append((key_name(b.key), b.description))
-        keys.append(("ctrl+p", "Command palette"))
+            if not isinstance(b, Binding) or not b.description or (b.description, b.key) in seen:
+                continue
+            seen.add((b.description, b.key))
+            if b in options:  # the digits of a graded item: one row, not nine
+                if b is options[0]:
+                    keys.append((f"{options[0].key}-{options[-1].key}", "Option of a graded item"))
+                continue
+            keys.append((key_name(b.key), b.description))
+        keys.append(("ctrl+p", "Commands"))  # the palette: jump to a case, every action
         # Two keys a row when the list would not fit the height: every key stays in sight at
         # 80x24, where one a row ran off the bottom of the box.
         pairs = 2 if len(keys) > self.app.size.height - 12 else 1

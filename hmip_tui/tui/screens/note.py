@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -54,6 +55,11 @@ class NoteScreen(ModalScreen[str | None]):
             yield Static("Enter saves · Escape cancels", classes="dialog-keys")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if self.placeholder == self.REASON and not event.value.strip():
+            # Stay open: a dialog closed on an empty reason would hand what is typed next to the
+            # screen below as commands (x clears an answer, n answers No).
+            self.query_one(".dialog-keys", Static).update("A reason is needed: type it, then Enter · Escape cancels")
+            return
         self.dismiss(event.value)
 
     def action_cancel(self) -> None:
@@ -206,15 +212,31 @@ class EvidenceNoteScreen(ModalScreen[str | None]):
             self.say("No editor is set: set $EDITOR (for example EDITOR=nano) to write notes "
                      "outside hmip; the note is as it was.")
             return
+        try:
+            argv = shlex.split(command)
+        except ValueError:
+            argv = []
+        # Found before the screen is handed over: a program that cannot start must not leave the
+        # terminal suspended and blank.
+        if not argv or shutil.which(argv[0]) is None:
+            self.say(f"$EDITOR ({command}) is not a program on this laptop: set $EDITOR to one that is "
+                     "(for example EDITOR=vi); the note is as it was.")
+            return
         folder = Path(tempfile.mkdtemp(prefix="hmip-note-"))  # private: mode 0700
         path = folder / f"{self.question_id}.txt"
         try:
             path.write_text(self.text, encoding="utf-8")
+            failed = None
             try:
                 with self.app.suspend():
-                    done = subprocess.run([*shlex.split(command), str(path)])
-            except Exception as exc:  # no terminal to hand over (a test run), or no such program
-                self.say(f"$EDITOR ({command}) could not be started ({type(exc).__name__}): "
+                    try:
+                        done = subprocess.run([*argv, str(path)])
+                    except OSError as exc:  # caught inside, so the app resumes its screen
+                        failed = exc
+            except Exception as exc:  # no terminal to hand over (a test run)
+                failed = exc
+            if failed is not None:
+                self.say(f"$EDITOR ({command}) could not be started ({type(failed).__name__}): "
                          "the note is as it was.")
                 return
             if done.returncode != 0:

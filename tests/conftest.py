@@ -84,3 +84,32 @@ def report_db(db, report_bundle_file) -> Path:
 def demo_db(db) -> Path:
     run_hmip("demo", db=db, check=True)
     return db
+
+
+# --- one case, and the app on it (the case walk's tests) --------------------------------------
+
+LICENCE = {"sentence_type": "licence", "sex": "female", "rosh": "high", "pre_sentence_report": "no"}
+
+
+@pytest.fixture
+def one_case_db(db):
+    """An inspection led by LF with one case, C1, LF's, on licence."""
+    from hmip_tui import store
+    from hmip_tui.framework import load_framework
+    from hmip_tui.services import open_database
+
+    framework = load_framework()
+    conn = open_database(db)
+    with store.transaction(conn):
+        store.create_inspection(conn, pdu="Test PDU", framework=framework, lead="LF")
+    store.add_case(conn, framework, "C1", "LF", LICENCE, "LF")
+    conn.close()
+    return db
+
+
+def app_on(path, inspector="LF"):
+    """The real app on a real file, for Pilot."""
+    from hmip_tui.services import open_database
+    from hmip_tui.tui.app import HmipApp
+
+    return HmipApp(open_database(path), path, inspector)

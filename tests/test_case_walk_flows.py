@@ -19,18 +19,10 @@ from hmip_tui.tui.screens.judgements import JudgementsScreen
 from hmip_tui.tui.screens.note import NoteScreen
 from hmip_tui.tui.screens.profile import ProfileScreen
 
+from conftest import LICENCE, app_on  # and the one_case_db fixture
+
+
 FW = load_framework()
-LICENCE = {"sentence_type": "licence", "sex": "female", "rosh": "high", "pre_sentence_report": "no"}
-
-
-@pytest.fixture
-def one_case_db(db):
-    conn = open_database(db)
-    with store.transaction(conn):
-        store.create_inspection(conn, pdu="Test PDU", framework=FW, lead="LF")
-    store.add_case(conn, FW, "C1", "LF", LICENCE, "LF")
-    conn.close()
-    return db
 
 
 @pytest.fixture
@@ -39,10 +31,6 @@ def demo(db):
     create_demo(conn, FW, lead="LEAD")
     conn.close()
     return db
-
-
-def app_on(path, inspector="LF") -> HmipApp:
-    return HmipApp(open_database(path), path, inspector)
 
 
 def a_complete_case(db) -> str:

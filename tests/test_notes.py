@@ -21,22 +21,9 @@ from hmip_tui.tui.screens.case_walk import CaseWalkScreen
 from hmip_tui.tui.screens.confirm import ConfirmScreen
 from hmip_tui.tui.screens.note import BURST_GAP_S, DRAFT_DELAY_S, EvidenceNoteScreen
 
+from conftest import LICENCE, app_on  # and the one_case_db fixture
+
 FW = load_framework()
-LICENCE = {"sentence_type": "licence", "sex": "female", "rosh": "high", "pre_sentence_report": "no"}
-
-
-@pytest.fixture
-def one_case_db(db):
-    conn = open_database(db)
-    with store.transaction(conn):
-        store.create_inspection(conn, pdu="Test PDU", framework=FW, lead="LF")
-    store.add_case(conn, FW, "C1", "LF", LICENCE, "LF")
-    conn.close()
-    return db
-
-
-def app_on(path, inspector="LF") -> HmipApp:
-    return HmipApp(open_database(path), path, inspector)
 
 
 def rows(db, sql: str, *args) -> list[tuple]:
@@ -243,19 +230,9 @@ async def test_editor_without_editor_set_says_so_and_keeps_the_note(one_case_db,
 
 # --- the installed hmip in a real terminal --------------------------------------------------
 
-from test_terminal import TMUX, Terminal  # noqa: E402
+from test_terminal import TMUX, Terminal, sampled_db  # noqa: E402, F401  (one case, T1, in a real terminal)
 
 from conftest import HMIP, run_hmip  # noqa: E402
-
-
-@pytest.fixture
-def sampled_db(db, tmp_path):
-    run_hmip("init", "--pdu", "Terminal PDU", db=db, check=True)
-    sample = tmp_path / "sample.csv"
-    sample.write_text("ref,inspector,sentence_type,sex,rosh,pre_sentence_report\n"
-                      "T1,LF,licence,male,high,no\n")
-    run_hmip("sample", "import", str(sample), db=db, check=True)
-    return db
 
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is required: apt-get install tmux")

@@ -20,22 +20,9 @@ from hmip_tui.tui.screens.judgements import JudgementsScreen
 from hmip_tui.tui.screens.note import BURST_GAP_S, EvidenceNoteScreen, NoteScreen
 from hmip_tui.tui.screens.welcome import WelcomeScreen
 
+from conftest import LICENCE, app_on  # and the one_case_db fixture
+
 FW = load_framework()
-LICENCE = {"sentence_type": "licence", "sex": "female", "rosh": "high", "pre_sentence_report": "no"}
-
-
-def app_on(path, inspector="LF") -> HmipApp:
-    return HmipApp(open_database(path), path, inspector)
-
-
-@pytest.fixture
-def one_case_db(db):
-    conn = open_database(db)
-    with store.transaction(conn):
-        store.create_inspection(conn, pdu="Test PDU", framework=FW, lead="LF")
-    store.add_case(conn, FW, "C1", "LF", LICENCE, "LF")
-    conn.close()
-    return db
 
 
 def answers_in(db) -> dict[str, tuple]:

@@ -511,6 +511,13 @@ class CaseWalkScreen(Screen):
             self.refresh_rows()
             self.refresh_where()
 
+    def status_changed(self, message: str, style: str) -> None:
+        """The case's status moved: show it where the case is summed up, and which keys now apply."""
+        self.case = services.get_case(self.app.conn, self.ref)
+        self.refresh_where()
+        self.refresh_bindings()
+        self.say(message, style)
+
     def action_complete(self) -> None:
         from .completion import CompletionScreen
 
@@ -521,11 +528,8 @@ class CaseWalkScreen(Screen):
             except HmipError as exc:
                 self.say(str(exc), "bold red")
                 return
-            self.case = services.get_case(self.app.conn, self.ref)
-            self.refresh_where()
-            self.refresh_bindings()
-            self.say(f"Case {self.ref} is complete: b takes it back to in progress, with a reason.",
-                     "bold green")
+            self.status_changed(f"Case {self.ref} is complete: b takes it back to in progress, with a reason.",
+                                "bold green")
             return
 
         def jump(question_id: str | None) -> None:
@@ -571,10 +575,7 @@ class CaseWalkScreen(Screen):
             except HmipError as exc:
                 self.say(str(exc), "bold red")
                 return
-            self.case = services.get_case(self.app.conn, self.ref)
-            self.refresh_where()
-            self.refresh_bindings()
-            self.say(f"Case {self.ref} is in progress again; the reason is in its audit trail.", "green")
+            self.status_changed(f"Case {self.ref} is in progress again; the reason is in its audit trail.", "green")
 
         self.app.push_screen(NoteScreen(f"Case {self.ref} is complete: why take it back to in progress?",
                                         "", NoteScreen.REASON), given)

@@ -121,7 +121,8 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--db", type=DB_PATH, default=None,
               help="The inspection database (default: HMIP_DB, else hmip.sqlite in your data folder).")
 @click.option("--as", "inspector", type=CODE, default=None, metavar="CODE",
-              help="Who is recording (default: HMIP_INSPECTOR, else your login name).")
+              help="Who is recording (default: HMIP_INSPECTOR, else your login name; in the app, if that "
+                   "is not on the team, the member whose signing key this laptop holds).")
 @click.version_option(__version__, prog_name="hmip")
 @click.pass_context
 def cli(ctx, db, inspector):

@@ -99,18 +99,12 @@ class DashboardScreen(Screen):
         self.titled = self.size.width >= TITLES_FROM
         table = self.query_one(DataTable)
         keep = table.cursor_row
-        table.clear()
-        for column in table.columns.values():
-            # DataTable.clear keeps each column as wide as its widest cell ever: narrowing to
-            # 80 columns must give the titles' room back to the rating.
-            column.content_width = column.label.cell_len
+        rows: list[tuple[list, str | None]] = []
         for s in ratings.standards:
             standard = f"{s.id} {s.title}" if self.titled else s.id
             if s.rated_by == "judgement":
-                table.add_row(standard, rating_text(s.rating), Text("judgement", style="italic"),
-                              "", "", "", "", Text(f"{s.title}: a team judgement", style="dim"))
-                continue
-            if not s.key_questions:
+                rows.append(([standard, rating_text(s.rating), Text("judgement", style="italic"),
+                              "", "", "", "", Text(f"{s.title}: a team judgement", style="dim")], None))
                 continue
             for i, k in enumerate(s.key_questions):
                 rating = rating_text(s.rating, s.fragile) if i == 0 else ""
@@ -118,9 +112,20 @@ class DashboardScreen(Screen):
                     rating = Text("not rated", style="dim")
                 pct = "-" if k.percent is None else f"{whole_percent(k.percent)}%"
                 style = "bold" if k.id == s.driver else ""
-                table.add_row(standard if i == 0 else "", rating, Text(k.id, style=style),
+                rows.append(([standard if i == 0 else "", rating, Text(k.id, style=style),
                               str(k.yes), str(k.no), str(k.relevant), Text(pct, style=style),
-                              Text(k.text, style="dim"), key=k.id)
+                              Text(k.text, style="dim")], k.id))
+        table.clear()
+        for index, column in enumerate(table.ordered_columns):
+            # Set each column's width before the rows go in. DataTable.clear keeps a column as wide
+            # as its widest cell ever (narrowing to 80 columns must give the titles' room back to
+            # the rating), and DataTable widens columns only when idle: a frame drawn before that
+            # keeps, in its cache, a rating cut to the header's width ("Outst").
+            column.content_width = max([column.label.cell_len] + [
+                Text(cells[index]).cell_len if isinstance(cells[index], str) else cells[index].cell_len
+                for cells, _ in rows])
+        for cells, key in rows:
+            table.add_row(*cells, key=key)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
         cases = ratings.extra.get("cases", {})

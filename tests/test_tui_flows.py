@@ -151,6 +151,24 @@ async def test_reopening_a_case_returns_to_where_it_was_left(one_case_db):
     assert answers_in(one_case_db) == {"2.3.1.b": ("no", None)}
 
 
+async def test_after_a_stop_without_leaving_the_case_it_opens_at_the_newest_answer(one_case_db):
+    """A place kept on leaving gives way to answers given since (the app killed, or `hmip answer`):
+    the case reopens at the question answered last, which was saved with its answer."""
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "l", "j", "escape")  # left at 2.3.1.b, nothing answered
+    conn = open_database(one_case_db)
+    assert store.get_case(conn, "C1").resume_at == "2.3.1.b"
+    store.record_answer(conn, FW, "C1", "2.2.1.c", "yes", answered_by="LF")
+    store.record_answer(conn, FW, "C1", "2.2.1.a", "no", answered_by="LF")
+    assert store.get_case(conn, "C1").resume_at is None  # the answer's own commit cleared it
+    conn.close()
+    app = app_on(one_case_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        assert app.screen.current_question().id == "2.2.1.a"
+
+
 async def test_a_judgement_against_its_prompts_is_flagged_not_blocked(one_case_db):
     app = app_on(one_case_db)
     async with app.run_test(size=(120, 40)) as pilot:

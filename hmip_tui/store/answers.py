@@ -78,8 +78,11 @@ def record_answer(conn: sqlite3.Connection, framework: Framework, case_ref: str,
                 note_hash = history.write_text(conn, note)
             written = registers.write(conn, register, value, author=by, note=note_hash,
                                       reason=history.write_text(conn, reason), held=heads)
-        # The inspector's place in the case moves with their last answer: same commit.
-        conn.execute("UPDATE case_file SET resume_at = ? WHERE id = ?", (question_id, case.id))
+        # The place kept on leaving the case gives way to the newest answer, which the case walk
+        # then returns to (same commit). Cleared once, not rewritten each save: an answer changing
+        # an answered question then writes no page of case_file.
+        if case.resume_at is not None:
+            conn.execute("UPDATE case_file SET resume_at = NULL WHERE id = ?", (case.id,))
     if written is None or (note is None and note_hash is not None):
         return answer_for(conn, case.id, question_id)
     return Answer(question_id, value, note, framework.id, framework.version, by, written.at)

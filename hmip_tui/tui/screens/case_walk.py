@@ -166,7 +166,7 @@ class CaseWalkScreen(Screen):
     def on_mount(self) -> None:
         self.guidance_asked = False  # g pressed, where the guidance has no column of its own
         self.load_case()
-        target = self.start_at or self.case.resume_at or self.first_unanswered()
+        target = self.start_at or self.case.resume_at or self.newest_answered() or self.first_unanswered()
         self.go_to(target)
 
     def on_screen_resume(self) -> None:
@@ -209,6 +209,12 @@ class CaseWalkScreen(Screen):
     def current_question(self) -> Question | None:
         qs = self.section.questions
         return qs[self.cursor] if qs and 0 <= self.cursor < len(qs) else None
+
+    def newest_answered(self) -> str | None:
+        """Where the inspector was when the app last stopped without leaving the case (a closed
+        lid): the question answered last, of those this case's walk shows."""
+        shown = [self.answers[q.id] for s in self.sections for q in s.questions if q.id in self.answers]
+        return max(shown, key=lambda a: a.answered_at).question if shown else None
 
     def first_unanswered(self) -> str | None:
         for s in self.sections:

@@ -212,9 +212,13 @@ class CaseWalkScreen(Screen):
 
     def newest_answered(self) -> str | None:
         """Where the inspector was when the app last stopped without leaving the case (a closed
-        lid): the question answered last, of those this case's walk shows."""
-        shown = [self.answers[q.id] for s in self.sections for q in s.questions if q.id in self.answers]
-        return max(shown, key=lambda a: a.answered_at).question if shown else None
+        lid): the question they answered last, of those this case's walk shows. None when no one
+        answer is the newest (answers imported together share their time)."""
+        mine = sorted((a.answered_at, a.question) for s in self.sections for q in s.questions
+                      if (a := self.answers.get(q.id)) is not None and a.answered_by == self.app.inspector)
+        if not mine or len(mine) > 1 and mine[-1][0] == mine[-2][0]:
+            return None
+        return mine[-1][1]
 
     def first_unanswered(self) -> str | None:
         for s in self.sections:

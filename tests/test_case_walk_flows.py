@@ -216,3 +216,30 @@ async def test_the_arrow_keys_move_the_question_cursor_not_the_view(one_case_db)
         assert walk.cursor == start + 7
         await pilot.press(*["up"] * 2)
         assert walk.cursor == start + 5
+
+
+async def test_the_new_case_form_starts_in_its_first_field_and_names_fields_by_label(one_case_db):
+    """Keyboard first: n, then type. An empty form says what to do, not yet what is wrong;
+    a problem names the field as the form labels it, not by its id in the framework file."""
+    app = app_on(one_case_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, ProfileScreen)
+        assert app.focused is not None and app.focused.id == "ref"
+        said = text_of(app, "#profile-status")
+        assert said.startswith("Fill in the case reference") and "field '" not in said, said
+        assert not app.screen.query_one("#profile-status").has_class("-error")
+        await pilot.press(*"X1")
+        app.screen.query_one("#f-sex", Select).value = "male"
+        await pilot.pause()
+        said = text_of(app, "#profile-status")
+        assert said == "To fix: Sentence type is required", said
+        assert app.screen.query_one("#profile-status").has_class("-error")
+
+
+async def test_the_profile_of_a_case_opens_with_its_first_field_focused(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "p")
+        assert isinstance(app.screen, ProfileScreen)
+        assert app.focused is not None and app.focused.id == f"f-{FW.profile[0].id}", app.focused

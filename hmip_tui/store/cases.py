@@ -45,28 +45,31 @@ def check_ref(ref: str, where: str) -> str:
     return ref
 
 
-def profile_problem(framework: Framework, profile: dict) -> str | None:
-    """The first thing wrong with a case profile, as a phrase naming the field; None if sound."""
+def profile_problem(framework: Framework, profile: dict, *, by_label: bool = False) -> str | None:
+    """The first thing wrong with a case profile, as a phrase naming the field; None if sound.
+    Files and commands name a field by its id (the column or argument to fix); the app's form,
+    `by_label`, by the label beside it."""
     known = {f.id for f in framework.profile}
     for key in profile:
         if key not in known:
             return f"field {key!r} is not a profile field of framework {framework.id}"
     for f in framework.profile:
+        name = f.label if by_label else f"field {f.id!r}"
         value = profile.get(f.id)
         if value in (None, ""):
             if f.required and f.applies_to(profile):
-                return f"field {f.id!r} ({f.label}) is required"
+                return f"{f.label} is required" if by_label else f"field {f.id!r} ({f.label}) is required"
             continue
         if not isinstance(value, str):
-            return f"field {f.id!r} must be text, not {type(value).__name__}"
+            return f"{name} must be text, not {type(value).__name__}"
         if f.type == "choice" and value not in {o.id for o in f.options}:
             allowed = ", ".join(o.id for o in f.options)
-            return f"field {f.id!r} has {value!r}, which is not one of: {allowed}"
+            return f"{name} has {value!r}, which is not one of: {allowed}"
         if f.type == "date":
             try:
                 date.fromisoformat(value)
             except ValueError:
-                return f"field {f.id!r} has {value!r}, which is not a date (YYYY-MM-DD)"
+                return f"{name} has {value!r}, which is not a date (YYYY-MM-DD)"
     return None
 
 

@@ -65,6 +65,10 @@ class ProfileScreen(Screen):
     def on_mount(self) -> None:
         self.filling = False
         self.check()
+        # Keyboard first: the cursor starts in the first field to fill.
+        first = next((w for w in self.query("#profile-form Input, #profile-form Select") if not w.disabled), None)
+        if first is not None:
+            first.focus()
 
     def gathered(self) -> dict:
         profile = {}
@@ -77,14 +81,18 @@ class ProfileScreen(Screen):
         return clean_profile(profile)
 
     def check(self) -> str | None:
-        problem = profile_problem(self.framework, self.gathered())
+        problem = profile_problem(self.framework, self.gathered(), by_label=True)
         status = self.query_one("#profile-status", Static)
         for f in self.framework.profile:  # fields that do not apply to this profile are greyed
             self.query_one(f"#f-{f.id}").disabled = not f.applies_to(self.gathered())
-        status.update(f"To fix: {problem}" if problem else
-                      ("All fields valid; changes are saved as you make them." if self.ref
-                       else "All fields valid: ctrl+s creates the case."))
-        status.set_class(bool(problem), "-error")
+        untouched = not self.ref and not self.gathered()
+        if untouched:  # a new, empty form: what to do, not yet what is wrong
+            status.update("Fill in the case reference and the fields marked *; ctrl+s creates the case.")
+        else:
+            status.update(f"To fix: {problem}" if problem else
+                          ("All fields valid; changes are saved as you make them." if self.ref
+                           else "All fields valid: ctrl+s creates the case."))
+        status.set_class(bool(problem) and not untouched, "-error")
         return problem
 
     def on_select_changed(self, event: Select.Changed) -> None:

@@ -92,7 +92,7 @@ async def write_note(pilot, text: str) -> None:
     typed in the same burst as the answer are kept out of it), then save it with ctrl+s."""
     assert isinstance(pilot.app.screen, EvidenceNoteScreen)
     await pilot.pause(BURST_GAP_S + 0.05)
-    await pilot.press(*text, "ctrl+s")
+    await pilot.press(*["enter" if c == "\n" else c for c in text], "ctrl+s")
 
 
 async def answer_whole_case(pilot, profile: dict) -> None:
@@ -217,14 +217,15 @@ async def test_domain_one_judgements_with_evidence(one_case_db):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("o")
         assert isinstance(app.screen, JudgementsScreen)
-        await pilot.press("1")  # Inadequate: asks for the evidence first
-        assert isinstance(app.screen, NoteScreen)
-        await pilot.press(*"No exit strategy.", "enter")
+        await pilot.press("1")  # Inadequate: asks for the evidence first, on as many lines as it takes
+        await write_note(pilot, "No exit strategy.\nSeen in the board minutes.")
         await pilot.press("down", "2")
-        await pilot.press(*"Vacancies at 43%.", "enter")
+        await write_note(pilot, "Vacancies at 43%.")
+        assert isinstance(app.screen, JudgementsScreen)
     conn = open_database(one_case_db)
-    assert store.judgements(conn) == {"1.1": ("inadequate", "No exit strategy."),
+    assert store.judgements(conn) == {"1.1": ("inadequate", "No exit strategy.\nSeen in the board minutes."),
                                       "1.2": ("requires_improvement", "Vacancies at 43%.")}
+    assert conn.execute("SELECT count(*) FROM note_draft").fetchone()[0] == 0  # saved, so no drafts left
 
 
 async def test_help_lists_the_keys_of_the_screen_below(one_case_db):

@@ -80,17 +80,24 @@ class JudgementsScreen(Screen):
         self.ask_evidence(standard, rating)
 
     def ask_evidence(self, standard, rating: str) -> None:
-        from .note import NoteScreen
+        from .note import EvidenceNoteScreen
 
         held = store.judgements(self.app.conn).get(standard.id, (None, ""))[1]
 
         def done(text: str | None) -> None:
-            if text and text.strip():
-                self.save(standard.id, rating, text)
+            if text is None:
+                return  # backed out: the judgement stays as it was
+            if text.strip():
+                self.save(standard.id, rating, text.strip())
             else:
                 self.query_one("#status", Static).update("Not saved: a judgement needs its evidence.")
+            # Saved in the history (or refused as empty): the draft has done its work.
+            store.drop_note_draft(self.app.conn, "", standard.id, self.app.inspector)
 
-        self.app.push_screen(NoteScreen(f"Evidence for {standard.id} {standard.title}", held), done)
+        # The evidence runs to paragraphs: the same editor as a case's notes, its draft kept under
+        # no case (domain one is the inspection's, as in the history).
+        self.app.push_screen(EvidenceNoteScreen("", standard.id, f"Evidence for {standard.id} {standard.title}",
+                                                held), done)
 
     def save(self, standard_id: str, rating: str, evidence: str) -> None:
         store.record_judgement(self.app.conn, self.app.framework, standard_id, rating, evidence,

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..table import Table
 from ...services import audit_trail
 from ...words import count
 
@@ -26,7 +27,7 @@ class AuditTrailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Audit trail of case {self.ref}: every change, oldest first", id="where")
-        yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        yield Table(id="audit", cursor_type="row", zebra_stripes=True)
         # Reasons and notes run to paragraphs: one cut column would hide them, so the entry
         # under the cursor is written out here, wrapped, scrolling if it is longer still.
         with VerticalScroll(id="audit-detail-box"):

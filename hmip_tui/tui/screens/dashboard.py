@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..table import Table
 from ...rating import Ratings, whole_percent
 
 # From this width the Standard column holds each standard's title as well as its number (the
@@ -39,7 +40,7 @@ class DashboardScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Counting…", id="summary")
-        yield DataTable(id="ratings", cursor_type="row", zebra_stripes=True)
+        yield Table(id="ratings", cursor_type="row", zebra_stripes=True)
         yield Static("* one case judged the other way on a key question would change this rating · "
                      "percentages of relevant cases judged Yes", id="legend")
         yield Footer()
@@ -130,7 +131,7 @@ class DashboardScreen(Screen):
             table.move_cursor(row=min(keep, table.row_count - 1))
         cases = ratings.extra.get("cases", {})
         overall = rating_text(ratings.overall) if ratings.overall else Text(
-            "not yet (" + ", ".join(ratings.unrated) + " unrated)", style="yellow")
+            "not yet, " + ", ".join(ratings.unrated) + " unrated", style="yellow")
         mod = ratings.extra.get("moderation", {})
         open_items = mod.get("open_conflicts", 0) + mod.get("disagreements", 0)
         self.query_one("#summary", Static).update(Text.assemble(

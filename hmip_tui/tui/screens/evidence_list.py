@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..table import Table
 from ... import services
 from ...words import count
 
@@ -38,7 +39,7 @@ class EvidenceListScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="where")
-        yield DataTable(id="evidence-cases", cursor_type="row", zebra_stripes=True)
+        yield Table(id="evidence-cases", cursor_type="row", zebra_stripes=True)
         yield Static(id="evidence-note")
         yield Footer()
 

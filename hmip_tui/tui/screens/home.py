@@ -8,6 +8,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from ..table import Table
 from ...services import CaseProgress, case_progress
 
 PAGE_SIZE = 100  # rows in the table at once: a DataTable costs ~170 µs a row before first paint
@@ -62,7 +63,7 @@ class HomeScreen(Screen):
         with Horizontal(id="home-top"):
             yield Static(id="where")
             yield Input(placeholder="f filter", id="filter", compact=True)
-        yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield Table(id="cases", cursor_type="row", zebra_stripes=True)
         yield Static(id="page")
         yield Footer()
 

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..table import Table
 from ...errors import HmipError
 from ... import services as moderation
 from ...services import moderation_status
@@ -26,7 +27,7 @@ class ModerationScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="where")
-        yield DataTable(id="moderation", cursor_type="row")
+        yield Table(id="moderation", cursor_type="row")
         yield Static(id="agreement")
         yield Static(id="status")
         yield Footer()

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from ..table import Table
 from ... import services
 from ...errors import HmipError
 
@@ -29,7 +30,7 @@ class SearchScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="words from a note, a judgement or a reason; Enter searches", id="words", compact=True)
-        yield DataTable(id="matches", cursor_type="row", zebra_stripes=True)
+        yield Table(id="matches", cursor_type="row", zebra_stripes=True)
         yield Static("Type words and press Enter. Cases you may not open are never searched.", id="found")
         yield Footer()
 

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..table import Table
 from ...errors import HmipError
 from ... import services as moderation
 from ...words import short
@@ -37,7 +38,7 @@ class SecondReadingScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="where")
-        yield DataTable(id="second", cursor_type="row")
+        yield Table(id="second", cursor_type="row")
         # The wording decides the judgement: whole here for the question under the cursor,
         # where the column cuts it at 80 columns.
         yield Static(id="question-detail", classes="detail")

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from ..table import Table
 from ...errors import HmipError
 from ...services import add_to_team, is_lead, team_members
 from ...words import count
@@ -23,7 +24,7 @@ class TeamScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="where")
-        yield DataTable(id="team", cursor_type="row", zebra_stripes=True)
+        yield Table(id="team", cursor_type="row", zebra_stripes=True)
         yield Input(placeholder="code of the inspector to add, then Enter (Esc: not now)",
                     id="new-member", compact=True)
         yield Static(id="status")

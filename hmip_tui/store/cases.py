@@ -58,7 +58,13 @@ def profile_problem(framework: Framework, profile: dict, *, by_label: bool = Fal
         value = profile.get(f.id)
         if value in (None, ""):
             if f.required and f.applies_to(profile):
-                return f"{f.label} is required" if by_label else f"field {f.id!r} ({f.label}) is required"
+                if not by_label:
+                    return f"field {f.id!r} ({f.label}) is required"
+                # A form shows every field: name all it still needs, not one a try.
+                missing = [g.label for g in framework.profile if g.required and g.applies_to(profile)
+                           and profile.get(g.id) in (None, "")]
+                return (f"{missing[0]} is required" if len(missing) == 1 else
+                        f"{', '.join(missing[:-1])} and {missing[-1]} are required")
             continue
         if not isinstance(value, str):
             return f"{name} must be text, not {type(value).__name__}"

@@ -169,6 +169,11 @@ class ProfileScreen(Screen):
             self.app.pop_screen()
             return
         status = self.query_one("#profile-status", Static)
+        problem = self.check()
+        if problem:  # said as the form labels it; the store would name the file's field ids
+            status.update(f"Not saved: {problem}")
+            status.add_class("-error")
+            return
         try:
             ref = check_ref(self.query_one("#ref", Input).value, "case reference")
             inspector = self.query_one("#inspector", Input).value.strip() or None
@@ -182,4 +187,14 @@ class ProfileScreen(Screen):
         self.app.open_case(ref)
 
     def action_leave(self) -> None:
-        self.app.pop_screen()
+        begun = not self.ref and (self.query_one("#ref", Input).value.strip() or self.gathered())
+        if not begun:  # a held case's changes are saved as they are made
+            self.app.pop_screen()
+            return
+        from .confirm import ConfirmScreen
+
+        def answered(throw_away: bool) -> None:
+            if throw_away:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmScreen("Throw away this new case? Nothing of it is saved yet."), answered)

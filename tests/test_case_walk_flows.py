@@ -12,6 +12,7 @@ from hmip_tui.framework import load_framework
 from hmip_tui.services import audit_trail, create_demo, evidence, open_database
 from hmip_tui.tui.app import HmipApp
 from hmip_tui.tui.screens.case_walk import CaseWalkScreen
+from hmip_tui.tui.screens.confirm import ConfirmScreen
 from hmip_tui.tui.screens.dashboard import DashboardScreen
 from hmip_tui.tui.screens.evidence_list import EvidenceListScreen
 from hmip_tui.tui.screens.home import HomeScreen
@@ -233,8 +234,51 @@ async def test_the_new_case_form_starts_in_its_first_field_and_names_fields_by_l
         app.screen.query_one("#f-sex", Select).value = "male"
         await pilot.pause()
         said = text_of(app, "#profile-status")
-        assert said == "To fix: Sentence type is required", said
+        needed = "Sentence type, Risk of serious harm and Pre-sentence report prepared are required"
+        assert said == f"To fix: {needed}", said  # every field still needed, at once
         assert app.screen.query_one("#profile-status").has_class("-error")
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        assert text_of(app, "#profile-status") == f"Not saved: {needed}"
+        await pilot.press("escape")  # begun: asks before throwing it away
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, ProfileScreen)
+        await pilot.press("escape", "y")
+        assert isinstance(app.screen, HomeScreen)
+    conn = open_database(one_case_db)
+    assert [c.ref for c in store.all_cases(conn)] == ["C1"]  # nothing of X1 was saved
+
+
+async def test_an_empty_new_case_form_closes_without_asking(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_j_and_k_move_in_the_lists_as_in_a_case(demo):
+    """Pressed where they did nothing, the next key (a rating) acted on the wrong row."""
+    app = app_on(demo, "LEAD")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key, screen in (("o", JudgementsScreen), ("d", DashboardScreen)):
+            await pilot.press(key)
+            assert isinstance(app.screen, screen)
+            table = app.screen.query_one(DataTable)
+            await pilot.press("j", "j")
+            assert table.cursor_row == 2
+            await pilot.press("k")
+            assert table.cursor_row == 1
+            await pilot.press("escape")
+        await pilot.press("j")
+        assert app.screen.query_one(DataTable).cursor_row == 1  # the case list too
+
+
+async def test_d_shows_the_ratings_from_domain_one(one_case_db):
+    app = app_on(one_case_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o", "d")
+        assert isinstance(app.screen, DashboardScreen)
 
 
 async def test_the_profile_of_a_case_opens_with_its_first_field_focused(one_case_db):
@@ -243,3 +287,17 @@ async def test_the_profile_of_a_case_opens_with_its_first_field_focused(one_case
         await pilot.press("enter", "p")
         assert isinstance(app.screen, ProfileScreen)
         assert app.focused is not None and app.focused.id == f"f-{FW.profile[0].id}", app.focused
+
+
+async def test_long_domain_one_evidence_says_it_goes_on(one_case_db):
+    conn = open_database(one_case_db)
+    long = "\n".join(f"Line {i} of the evidence, from the interviews with managers and staff." for i in range(12))
+    store.record_judgement(conn, FW, "1.1", "good", long, "LF")
+    conn.close()
+    app = app_on(one_case_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        shown = text_of(app, "#judgement-detail")
+        assert "Line 0 of the evidence" in shown and "Line 11" not in shown, shown
+        assert shown.rstrip().endswith("… more: e shows the whole evidence"), shown

@@ -8,8 +8,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..table import Table
 from ... import services as store
 from .dashboard import rating_text
+
+
+# The detail panel's lines (`.detail`'s max-height in hmip.tcss).
+DETAIL_LINES = 8
 
 
 class JudgementsScreen(Screen):
@@ -18,15 +23,17 @@ class JudgementsScreen(Screen):
     BINDINGS = [
         *[Binding(str(i), f"rate({i})", "Rate", id=f"rate-{i}", show=(i == 1)) for i in range(1, 5)],
         Binding("e", "evidence", "Evidence", id="evidence"),
+        Binding("d", "app.dashboard", "Ratings", id="judgements-dashboard", show=False),
         Binding("escape", "app.pop_screen", "Back", id="back"),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         bands = self.app.framework.bands
-        yield Static("Domain one: organisational delivery, rated by the team's judgement.  " +
+        # The keys' legend on a line of its own, where no number wraps away from its word.
+        yield Static("Domain one: organisational delivery, rated by the team's judgement.\n" +
                      "  ".join(f"{i} {b.label}" for i, b in enumerate(bands, start=1)), id="where")
-        yield DataTable(id="judgements", cursor_type="row")
+        yield Table(id="judgements", cursor_type="row")
         # The evidence runs to sentences: whole here for the standard under the cursor, where a
         # column would cut it at 80 columns.
         yield Static(id="judgement-detail", classes="detail")
@@ -55,9 +62,16 @@ class JudgementsScreen(Screen):
         standard = self.app.framework.standard(event.row_key.value)
         rating, evidence = store.judgements(self.app.conn).get(standard.id, (None, ""))
         band = self.app.framework.band(rating) if rating else None
-        self.query_one("#judgement-detail", Static).update(Text(
-            f"{standard.id} {standard.title}: {band.label if band else 'not rated yet'}\n"
-            f"{evidence or 'No evidence given yet: e writes it.'}"))
+        detail = self.query_one("#judgement-detail", Static)
+        text = Text(f"{standard.id} {standard.title}: {band.label if band else 'not rated yet'}\n"
+                    f"{evidence or 'No evidence given yet: e writes it.'}")
+        # The panel holds DETAIL_LINES lines: longer evidence says that it goes on, and where.
+        width = max((detail.size.width or self.size.width) - 2, 20)
+        lines = text.wrap(self.app.console, width)
+        if len(lines) > DETAIL_LINES:
+            text = Text("\n").join([*lines[:DETAIL_LINES - 1],
+                                    Text("… more: e shows the whole evidence", style="italic")])
+        detail.update(text)
 
     def current(self):
         return self.standards[self.query_one(DataTable).cursor_row]

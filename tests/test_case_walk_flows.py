@@ -279,6 +279,12 @@ async def test_d_shows_the_ratings_from_domain_one(one_case_db):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("o", "d")
         assert isinstance(app.screen, DashboardScreen)
+        for key in ("t", "m"):  # the team, moderation: ctrl+d, as the README says
+            await pilot.press("escape", "escape", key)
+            await pilot.pause()
+            assert not isinstance(app.screen, (DashboardScreen, HomeScreen)), key
+            await pilot.press("ctrl+d")
+            assert isinstance(app.screen, DashboardScreen), key
 
 
 async def test_the_profile_of_a_case_opens_with_its_first_field_focused(one_case_db):

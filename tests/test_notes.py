@@ -302,3 +302,23 @@ def test_a_redaction_takes_unsaved_drafts_of_that_note_with_it(team, tmp_path):
     send(lead, i2, tmp_path, "lead")
     assert name not in "\n".join(db_content(i2[0]))
     assert drafts(i2[0]) == [("C1", "2.2.2", "I2", "Another question's draft stays.")]
+
+
+async def test_ctrl_s_straight_after_fast_typing_keeps_every_letter(one_case_db):
+    """ctrl+s is run as it arrives; keys typed just before it may still wait for the editor. A
+    trial once saved "Info evidenc": the save now waits for them. Keys are posted here all at
+    once, faster than any typist, so that all of them are waiting when ctrl+s comes."""
+    from textual import events
+
+    app = app_on(one_case_db)
+    saved = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        app.push_screen(EvidenceNoteScreen("C1", "2.2.1", "2.2.1", ""), saved.append)
+        await pilot.pause(BURST_GAP_S + 0.1)  # on screen, and read: typing now goes in
+        text = "Info evidence seen on the home visit"
+        for ch in text:
+            app.post_message(events.Key("space" if ch == " " else ch, ch))
+        app.post_message(events.Key("ctrl+s", None))
+        await pilot.pause(0.3)
+    assert saved == [text]

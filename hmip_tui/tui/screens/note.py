@@ -177,6 +177,11 @@ class EvidenceNoteScreen(ModalScreen[str | None]):
             self._draft_timer = None
 
     def action_save(self) -> None:
+        # ctrl+s is a priority key, run as it arrives; keys typed just before it may still wait in
+        # the text area's queue. Saving from that queue, after them, keeps the last letters typed.
+        self.query_one(GuardedTextArea).call_later(self.save_now)
+
+    def save_now(self) -> None:
         self.stop_drafting()
         # The draft stays until the caller has the note in the history: see drop_note_draft.
         try:
@@ -206,6 +211,10 @@ class EvidenceNoteScreen(ModalScreen[str | None]):
         self.app.push_screen(ConfirmScreen("Throw away the changes to this note?"), answered)
 
     def action_external(self) -> None:
+        # After the keys typed before ctrl+e, as for ctrl+s: the editor gets all of them.
+        self.query_one(GuardedTextArea).call_later(self.external_now)
+
+    def external_now(self) -> None:
         """Hand the note to $EDITOR (or $VISUAL) for a long note, then take back what it wrote."""
         command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not command:

@@ -63,7 +63,29 @@ class Terminal:
         return subprocess.run([*self.tmux, "has-session", "-t", self.name], capture_output=True).returncode == 0
 
     def close(self) -> None:
+        """Kill the terminal, as closing a laptop's lid does; the app must end with it, not run
+        on headless holding its window lock (once seen after $EDITOR had the screen)."""
+        try:
+            pid = self.pid() if self.alive() else None
+        except subprocess.CalledProcessError:
+            pid = None
         subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+        if pid is None:
+            return
+        deadline = time.monotonic() + 15  # the app's own grace (GONE_GRACE_S) and a busy machine's
+        while time.monotonic() < deadline and _running(pid):
+            time.sleep(0.1)
+        if _running(pid):
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"the app (pid {pid}) outlived its terminal")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
 
 
 def _quote(text: str) -> str:

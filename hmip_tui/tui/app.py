@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sqlite3
+import threading
 from pathlib import Path
 
 from textual.app import App
@@ -20,6 +21,8 @@ from .messages import ChangedElsewhere
 # How often the app asks whether another writer has committed: the issue's "about once a
 # second", so an answer given in another terminal shows within two.
 WATCH_INTERVAL_S = 1.0
+# How long an app whose terminal has gone may take to end on its own (see terminal_gone).
+GONE_GRACE_S = 3.0
 
 
 class HmipApp(App):
@@ -69,7 +72,7 @@ class HmipApp(App):
         # running headless with the window lock held: on SIGHUP, and when its parent is gone.
         self.parent_pid = os.getppid()
         with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.terminal_gone)
         if not self.window_lock.take():
             self.other_window_open = True
             self.say_other_window()
@@ -79,13 +82,30 @@ class HmipApp(App):
 
     def watch_other_writers(self) -> None:
         if os.getppid() != self.parent_pid:  # the terminal that ran the app has gone
-            self.exit()
+            self.terminal_gone()
             return
         if self.written_elsewhere.changed() and self.framework is not None:
             self.screen.post_message(ChangedElsewhere())
         if self.other_window_open and self.window_lock.take():
             self.other_window_open = False
             self.show_title()  # the other window has closed: the notice goes with it
+
+    def terminal_gone(self) -> None:
+        """End the app whose terminal has gone. Every answer is already committed, so only the
+        window lock matters. Textual's shutdown can wait forever on writing to a terminal that
+        is no longer there (seen after $EDITOR had the screen): if it has not ended in a few
+        seconds, the process ends without it."""
+        if getattr(self, "ending", False):
+            return
+        self.ending = True
+        timer = threading.Timer(GONE_GRACE_S, self.end_now)
+        timer.daemon = True
+        timer.start()
+        self.exit()
+
+    def end_now(self) -> None:
+        self.window_lock.release()
+        os._exit(0)
 
     def say_other_window(self) -> None:
         """A notice, never a dialog: it takes no key and no focus, because the inspector may

@@ -77,7 +77,8 @@ async def test_add_a_case_then_walk_it(one_case_db):
         screen.query_one("#f-sex", Select).value = "male"
         screen.query_one("#f-rosh", Select).value = "low"
         await pilot.pause()
-        assert "pre_sentence_report" in str(screen.query_one("#profile-status").render())  # checked as you go
+        said = str(screen.query_one("#profile-status").render())  # checked as you go, in the form's words
+        assert said == "To fix: Pre-sentence report prepared is required", said
         screen.query_one("#f-pre_sentence_report", Select).value = "yes"
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -469,3 +470,28 @@ async def test_at_80_columns_every_column_of_the_table_is_on_screen(demo_db, key
         needed = sum(c.get_render_width(table) for c in table.columns.values())
         assert needed <= table.scrollable_content_region.width, (
             [(str(c.label), c.get_render_width(table)) for c in table.columns.values()])
+
+
+async def test_after_the_last_standard_before_one_that_does_not_apply_the_walk_goes_on(db):
+    """A community order: after 2.6's key question and its note, the walk passes over pre-release
+    work (it does not apply) to MO. It used to land on that empty standard, and coming back from
+    the note editor put the cursor on 2.1.1.a: the next y changed an answer given long before."""
+    conn = open_database(db)
+    with store.transaction(conn):
+        store.create_inspection(conn, pdu="Test PDU", framework=FW, lead="LF")
+    store.add_case(conn, FW, "C1", "LF", {**LICENCE, "sentence_type": "community_order",
+                                         "pre_sentence_report": "yes"}, "LF")
+    conn.close()
+    app = app_on(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "n")  # 2.1.1.a: No
+        await pilot.press(*"lllll")
+        assert app.screen.current_question().id == "2.6.1.a"
+        await pilot.press("y", "y", "y")
+        await write_note(pilot, "Outcomes seen in the review.")
+        await pilot.pause()
+        assert app.screen.current_question().id == "MO.a"
+        await pilot.press("y")  # not an answer to MO.a (graded 1-5): nothing changes anywhere
+        await pilot.press("1")
+    assert answers_in(db)["2.1.1.a"] == ("no", None)
+    assert answers_in(db)["MO.a"][0] == "sufficient"

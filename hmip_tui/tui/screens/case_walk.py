@@ -176,9 +176,14 @@ class CaseWalkScreen(Screen):
             self.resumed_once = True
             return
         if hasattr(self, "rows"):
-            current = self.current_question()
+            current, standard = self.current_question(), self.section.standard.id
             self.load_case()
-            self.go_to(current.id if current else None)
+            if current is not None:
+                self.go_to(current.id)
+            else:  # on a standard that does not apply: stay there, never back to the first question
+                self.section_index = next((i for i, s in enumerate(self.sections) if s.standard.id == standard), 0)
+                self.cursor = 0
+                self.render_section()
 
     # --- state --------------------------------------------------------------------------
 
@@ -415,11 +420,13 @@ class CaseWalkScreen(Screen):
 
     def advance(self) -> None:
         """After an answer: the next question of the standard, or on to the next standard."""
+        following = next((i for i in range(self.section_index + 1, len(self.sections))
+                          if self.sections[i].questions), None)  # past standards that do not apply
         if self.cursor < len(self.rows) - 1:
             self.cursor += 1
             self.refresh_rows()
-        elif self.section_index < len(self.sections) - 1:
-            self.section_index += 1
+        elif following is not None:
+            self.section_index = following
             self.cursor = 0
             self.render_section()
             return

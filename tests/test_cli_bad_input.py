@@ -88,7 +88,7 @@ def test_commands_before_init_say_what_to_do(db):
 
 
 @pytest.mark.parametrize(("mangle", "message"), [
-    (lambda t: t[: len(t) // 2], "not valid JSON at line"),
+    (lambda t: t[: len(t) // 2], "the file is cut short (its JSON stops unfinished at line"),
     (lambda t: t.replace('"2.2.1":', '"2.2.9":', 1), "answers.2.2.9: unknown question"),
     (lambda t: t.replace('"value": "no"', '"value": "nah"', 1), "is not an answer (use one of: no, yes)"),
     (lambda t: t.replace('"hmip-bundle/1"', '"hmip-bundle/9"'), "written in format hmip-bundle/9, which this hmip"),
@@ -125,7 +125,7 @@ def test_a_truncated_bundle_says_so(db, report_bundle_file, tmp_path):
     bad = tmp_path / "cut.hmip.json"
     bad.write_text(text[:-40])
     run_hmip("init", "--pdu", "X", db=db, check=True)
-    assert "(the file looks truncated)" in _refused(db, ["bundle", "import", str(bad)], "not valid JSON")
+    _refused(db, ["bundle", "import", str(bad)], "cut.hmip.json: the file is cut short (its JSON stops unfinished at line")
 
 
 def test_init_twice_is_refused(inspection_db):

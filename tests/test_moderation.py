@@ -126,7 +126,7 @@ def test_tampered_truncated_or_foreign_bundles_are_refused_each_with_its_own_sen
         assert result.returncode == 1
         messages[path.name] = result.stderr
     assert "the checksum does not match the content" in messages["tampered.hmip.json"]
-    assert "the file looks truncated" in messages["truncated.hmip.json"]
+    assert "the file is cut short" in messages["truncated.hmip.json"]
     assert "belongs to another inspection" in messages["foreign.hmip.json"]
     assert db_content(db) == before
 

@@ -259,9 +259,11 @@ def _json(raw: bytes, path: Path):
             raise HmipError(f"{path}: not a bundle: a bundle is a JSON object, and this file does not "
                             "begin as one") from None
         # Every bundle ends with the brace that closes it; without it, the file was cut short.
-        hint = " (the file looks truncated)" if not raw.rstrip().endswith(b"}") else ""
-        raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: "
-                        f"{exc.msg}{hint}") from None
+        if not raw.rstrip().endswith(b"}"):
+            raise HmipError(f"{path}: the file is cut short (its JSON stops unfinished at line "
+                            f"{exc.lineno} column {exc.colno}): copy or export it again") from None
+        raise HmipError(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} "
+                        f"({exc.msg.lower()})") from None
 
 
 def _read_v1(data: dict, raw: bytes, path: Path) -> Received:

@@ -369,7 +369,12 @@ def sync(obj: Context, target, inspection_uid):
     for signer, why in summary.left_out.items():
         say(f"Left out what {signer} signed, as every laptop would refuse it ({why}); the team server's "
             "administrator removes it (docs/team-server.md).", err=True)
-    if not summary.imported and not summary.wrote and not summary.pushed_batches and not summary.left_out:
+    for path, why in summary.files_left_out.items():
+        why = why.removeprefix(f"{path}: ")
+        say(f"Left out {path.name}, which could not be imported ({why}); the folder's other bundles "
+            "were.", err=True)
+    if not summary.imported and not summary.wrote and not summary.pushed_batches and not summary.left_out \
+            and not summary.files_left_out:
         say(f"Nothing new either way with {summary.where}.")
 
 

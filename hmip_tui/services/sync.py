@@ -33,6 +33,7 @@ class SyncSummary:
     imported: list = field(default_factory=list)  # ImportSummary, one per bundle or pull
     wrote: Path | None = None
     left_out: dict = field(default_factory=dict)  # {signer: why their batches were refused}
+    files_left_out: dict = field(default_factory=dict)  # {bundle in a shared folder: why it was refused}
 
 
 def sync(conn: sqlite3.Connection, target: str, by: str, inspection_uid: str | None = None) -> SyncSummary:
@@ -258,7 +259,41 @@ def _with_folder(conn: sqlite3.Connection, folder: Path, by: str, uid: str, hold
     if holding:
         export_bundle(conn, mine, by)
         summary.wrote = mine
-    others = sorted(p for p in folder.glob(f"{uid}-*.hmip.json") if p != mine and p.is_file())
+    # The inspection's bundles are named UID-CODE.hmip.json: the whole uid, not a prefix of it.
+    others = sorted(p for p in folder.glob(f"{uid}-*.hmip.json")
+                    if p != mine and p.is_file() and p.name[:-len(".hmip.json")].rsplit("-", 1)[0] == uid)
+    if not holding and not others:
+        raise HmipError(f"{folder}: holds no bundle of inspection {uid}; nothing was joined "
+                        "(the lead's hmip team shows the inspection's uid)")
     if others:
-        summary.imported = import_bundles(conn, others, by)
+        summary.imported = _import_each_that_can(conn, others, by, summary)
+    if not holding and not summary.imported:  # nothing joined: a refusal, not a partial sync
+        raise HmipError(next(iter(summary.files_left_out.values())) + "; nothing was joined")
     return summary
+
+
+def _import_each_that_can(conn: sqlite3.Connection, paths: list[Path], by: str, summary: SyncSummary) -> list:
+    """All of the folder's bundles in one import; if that is refused, each on its own (all or
+    nothing each, until no more goes in: one builds on another's batches), so that one cut short
+    or tampered file on a shared drive stops nobody else's sync. What is left out is said, by
+    file, with the reason."""
+    from .transfer import import_bundles
+
+    try:
+        return import_bundles(conn, paths, by)
+    except HmipError:
+        pass
+    imported, waiting, refused = [], list(paths), {}
+    progress = True
+    while waiting and progress:
+        progress = False
+        for path in list(waiting):
+            try:
+                imported += import_bundles(conn, [path], by)
+            except HmipError as exc:
+                refused[path] = str(exc)
+                continue
+            waiting.remove(path)
+            progress = True
+    summary.files_left_out = {p: refused[p] for p in waiting}
+    return imported

@@ -11,6 +11,7 @@ import sqlite3
 import time
 
 import pytest
+from textual import events
 from textual.widgets import TextArea
 
 from hmip_tui import store
@@ -77,7 +78,13 @@ async def test_keys_typed_before_the_editor_opens_never_land_in_it(one_case_db):
     app = app_on(one_case_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await to_key_question(pilot)
-        await pilot.press("y", *"Plan sequences")  # one burst: the answer and the words after it
+        # One burst: the answer and the words after it. The words are posted at once, stamped as a
+        # terminal read stamps them, so a slow test machine's pauses between Pilot's keys cannot
+        # pull them apart into words typed after reading the editor.
+        await pilot.press("y")
+        for ch in "Plan sequences":
+            app.post_message(events.Key("space" if ch == " " else ch, ch))
+        await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, EvidenceNoteScreen)
         assert editor_text(app) == ""

@@ -205,22 +205,28 @@ def _merge_pulled(conn, fetched: _Fetched, uid: str, by: str, summary: SyncSumma
         return merge_received(conn, [_history(fetched, uid)], by, "before-sync-import")
     except HmipError:
         pass
-    merged, waiting = [], {b[1] for b in fetched.incoming.batches}
-    refused: dict[str, str] = {}
+    merged, summary.left_out = _each_that_goes_in(
+        sorted({b[1] for b in fetched.incoming.batches}),
+        lambda signer: merge_received(conn, [_history(fetched, uid, {signer})], by, "before-sync-import"))
+    return merged
+
+
+def _each_that_goes_in(items: list, merge) -> tuple[list, dict]:
+    """Merge each item on its own, all or nothing each, going round again while any goes in (one
+    may build on another's batches). Returns what was merged and {item left out: why}."""
+    merged, waiting, refused = [], list(items), {}
     progress = True
     while waiting and progress:
         progress = False
-        for signer in sorted(waiting):
+        for item in list(waiting):
             try:
-                merged += merge_received(conn, [_history(fetched, uid, {signer})], by, "before-sync-import")
+                merged += merge(item)
             except HmipError as exc:
-                refused[signer] = str(exc)
+                refused[item] = str(exc)
                 continue
-            waiting.discard(signer)
-            refused.pop(signer, None)
+            waiting.remove(item)
             progress = True
-    summary.left_out = {s: refused[s] for s in sorted(waiting)}
-    return merged
+    return merged, {item: refused[item] for item in waiting}
 
 
 def _notes_now_open(conn, pg, uid: str, label: str):
@@ -250,7 +256,7 @@ def _ids(blob: bytes | None) -> list[bytes]:
 
 def _with_folder(conn: sqlite3.Connection, folder: Path, by: str, uid: str, holding: bool) -> SyncSummary:
     """Write this laptop's bundle into the folder (a shared drive), then import the others'."""
-    from .transfer import export_bundle, import_bundles
+    from .transfer import export_bundle
 
     if not folder.is_dir():
         raise HmipError(f"{folder}: is not a folder (sync takes a folder, or a team server's URL)")
@@ -283,17 +289,5 @@ def _import_each_that_can(conn: sqlite3.Connection, paths: list[Path], by: str, 
         return import_bundles(conn, paths, by)
     except HmipError:
         pass
-    imported, waiting, refused = [], list(paths), {}
-    progress = True
-    while waiting and progress:
-        progress = False
-        for path in list(waiting):
-            try:
-                imported += import_bundles(conn, [path], by)
-            except HmipError as exc:
-                refused[path] = str(exc)
-                continue
-            waiting.remove(path)
-            progress = True
-    summary.files_left_out = {p: refused[p] for p in waiting}
+    imported, summary.files_left_out = _each_that_goes_in(paths, lambda path: import_bundles(conn, [path], by))
     return imported

@@ -54,6 +54,19 @@ async def looked_at(pilot) -> None:
     await pilot.pause(BURST_GAP_S + 0.05)
 
 
+async def on_screen_and_read(pilot) -> None:
+    """Wait until the editor has been painted (a slow machine takes a while) and then for as long
+    as a person reads it: the burst guard lets what is typed after that into the note."""
+    from hmip_tui.tui.screens.note import GuardedTextArea
+
+    for _ in range(100):
+        editors = pilot.app.screen.query(GuardedTextArea) if isinstance(pilot.app.screen, EvidenceNoteScreen) else []
+        if editors and editors.first().open_from is not None:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(BURST_GAP_S + 0.1)
+
+
 async def to_key_question(pilot) -> None:
     """Open C1 and answer 2.2.1's four prompts: the cursor is on key question 2.2.1."""
     await pilot.press("enter", "y", "y", "y", "y")
@@ -322,7 +335,7 @@ async def test_ctrl_s_straight_after_fast_typing_keeps_every_letter(one_case_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("enter")
         app.push_screen(EvidenceNoteScreen("C1", "2.2.1", "2.2.1", ""), saved.append)
-        await pilot.pause(BURST_GAP_S + 0.1)  # on screen, and read: typing now goes in
+        await on_screen_and_read(pilot)  # typing now goes in, not kept out as a burst
         text = "Info evidence seen on the home visit"
         for ch in text:
             app.post_message(events.Key("space" if ch == " " else ch, ch))

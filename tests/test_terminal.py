@@ -67,7 +67,7 @@ class Terminal:
         on headless holding its window lock (once seen after $EDITOR had the screen)."""
         try:
             pid = self.pid() if self.alive() else None
-        except subprocess.CalledProcessError:
+        except (subprocess.CalledProcessError, ValueError):  # the pane went as we asked (a killed app)
             pid = None
         subprocess.run([*self.tmux, "kill-server"], capture_output=True)
         if pid is None:

@@ -51,7 +51,7 @@ def editor_text(app) -> str:
 async def looked_at(pilot) -> None:
     """The inspector reads the editor that just opened before typing into it."""
     assert isinstance(pilot.app.screen, EvidenceNoteScreen)
-    await pilot.pause(BURST_GAP_S + 0.05)
+    await on_screen_and_read(pilot)
 
 
 async def on_screen_and_read(pilot) -> None:

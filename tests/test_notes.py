@@ -12,7 +12,7 @@ import time
 
 import pytest
 from textual import events
-from textual.widgets import TextArea
+from textual.widgets import DataTable, TextArea
 
 from hmip_tui import store
 from hmip_tui.framework import load_framework
@@ -149,6 +149,10 @@ async def test_a_draft_outlives_the_app_and_goes_once_saved(one_case_db):
 
     app = app_on(one_case_db)  # the app again, after the crash
     async with app.run_test(size=(80, 24)) as pilot:
+        # The case list marks the case with a note not yet saved, and finds it by the word.
+        assert str(app.screen.query_one(DataTable).get_row("C1")[-1]) == "draft"
+        await pilot.press("f", *"draft", "enter")
+        assert [c.ref for c in app.screen.shown_cases] == ["C1"]
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.current_question().id == "2.2.1"
@@ -160,6 +164,9 @@ async def test_a_draft_outlives_the_app_and_goes_once_saved(one_case_db):
         assert "Restored the draft" in str(app.screen.query_one("#note-status").render())
         await pilot.press(*" analysed.", "ctrl+s")
         await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.shown_cases == []  # saved: the filter "draft" no longer finds it
     assert answer(one_case_db, "2.2.1") == ("no", "Risk to the children not analysed.")
     assert drafts(one_case_db) == []
 

@@ -5,7 +5,7 @@ who is acting (the inspector code) meets the rules (rights, limited access, reas
 rule holds the same whichever face is used. No SQL and no UI here.
 """
 
-from .cases import (Answer, CaseFile, FieldChange, NoteDraft, drafts_for_case, drop_note_draft,
+from .cases import (Answer, CaseFile, FieldChange, NoteDraft, cases_with_drafts, drafts_for_case, drop_note_draft,
                     keep_note_draft, note_draft, add_case, set_case_field, answers_for_case, case_refs, check_ref, clean_profile,
                     clear_answer, get_case, import_sample, may_open, profile_problem, record_answer,
                     record_note, set_resume_at, set_status, update_profile)
@@ -26,7 +26,7 @@ from .transfer import (backup_now, default_export_path, check_database_path, che
                        export_workbook, import_bundles, remove_new_database, restore_backup)
 
 __all__ = [
-    "NoteDraft", "drafts_for_case", "drop_note_draft", "keep_note_draft", "note_draft",
+    "NoteDraft", "cases_with_drafts", "drafts_for_case", "drop_note_draft", "keep_note_draft", "note_draft",
     "Answer", "CaseFile", "CaseProgress", "FieldChange", "set_case_field", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
     "assign_second_reading", "audit_trail", "backup_now", "default_export_path", "check_database_path", "check_output_path",
     "remove_new_database", "case_counts", "case_progress", "check_in_background", "check_inspection", "evidence", "case_refs", "clear_answer",

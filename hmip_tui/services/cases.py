@@ -10,12 +10,12 @@ from ..errors import HmipError
 from ..framework import Framework
 from ..store.access import require_access
 from ..store.answers import Answer, answers_for_case, clear_answer, record_answer, record_note
-from ..store.drafts import NoteDraft, drafts_for_case, drop_note_draft, note_draft
+from ..store.drafts import NoteDraft, cases_with_drafts, drafts_for_case, drop_note_draft, note_draft
 from ..store.drafts import keep_note_draft as _keep_note_draft
 from ..store.cases import (CaseFile, add_case, case_refs, check_ref, clean_profile, get_case,
                            profile_problem, set_resume_at, set_status, update_profile)
 
-__all__ = ["Answer", "CaseFile", "NoteDraft", "drafts_for_case", "drop_note_draft", "keep_note_draft",
+__all__ = ["Answer", "CaseFile", "NoteDraft", "cases_with_drafts", "drafts_for_case", "drop_note_draft", "keep_note_draft",
            "note_draft", "FieldChange", "add_case", "set_case_field", "check_ref", "clean_profile", "profile_problem", "answers_for_case", "case_refs", "clear_answer", "get_case",
            "record_answer", "record_note", "set_resume_at", "set_status", "update_profile"]
 

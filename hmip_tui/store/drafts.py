@@ -33,6 +33,12 @@ def drafts_for_case(conn: sqlite3.Connection, case_ref: str, inspector: str) -> 
     return {q: NoteDraft(case_ref, q, t, at) for q, t, at in rows}
 
 
+def cases_with_drafts(conn: sqlite3.Connection, inspector: str) -> set[str]:
+    """The cases where this inspector has a note not yet saved: the case list marks them."""
+    return {r for (r,) in conn.execute("SELECT DISTINCT case_ref FROM note_draft WHERE inspector = ? "
+                                       "AND case_ref != ''", (inspector,))}
+
+
 def keep_note_draft(conn: sqlite3.Connection, case_ref: str, question: str, inspector: str,
                     text: str) -> None:
     with transaction(conn):

@@ -472,7 +472,8 @@ def evidence(obj: Context, question, value, as_json):
 def search(obj: Context, words, limit, as_json):
     """Find the evidence notes, judgements and reasons holding every one of WORDS.
 
-    Words as typed, in any order (visit finds visited too); cases you may not open are left out."""
+    Words as typed, in any order (visit finds visited too; safegu* finds safeguarding); cases you
+    may not open are left out."""
     from .services import search_evidence
 
     text = " ".join(words)

@@ -168,6 +168,16 @@ def test_search_text_that_is_not_words_is_one_sentence_and_fts_syntax_is_taken_a
     assert search(lead, "door", "OR", "window")["count"] == 0  # every word, OR among them
 
 
+def test_a_word_ending_in_a_star_finds_the_words_it_begins(team):
+    lead, _, _ = team
+    hmip(lead, "answer", "C3", "2.2.1", "no", "--note", "No safeguarding enquiry was made.")
+    assert search(lead, "safegu")["count"] == 0  # a whole word, as typed
+    assert search(lead, "safegu*")["count"] == 1
+    assert search(lead, "safegu*", "enq*")["count"] == 1  # every word still
+    assert search(lead, "safegu*", "visit*")["count"] == 0
+    assert search(lead, "safegu *")["count"] == 0  # a star on its own begins nothing
+
+
 def test_sqlite_utils_is_a_runtime_dependency():
     requires = importlib.metadata.requires("hmip-tui")
     plain = [r for r in requires if "extra ==" not in r]

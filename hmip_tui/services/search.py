@@ -1,7 +1,9 @@
 """Searching the evidence: which cases' notes, which judgements and which reasons hold a word.
 
 What the reader types is taken as words, never as FTS5 syntax: each word is quoted, and every
-word must be in the text (a note holding "home" and "visit" anywhere). A case the reader may not
+word must be in the text (a note holding "home" and "visit" anywhere). A word ending in `*` is
+the start of a word (`safegu*` finds "safeguarding"): the one piece of syntax an inspector who
+half-remembers a word needs. A case the reader may not
 open (limited access, or one they are second-reading blind) is left out altogether, not listed
 as withheld as `hmip evidence` does: a hit would tell that its note holds the word.
 """
@@ -21,12 +23,13 @@ LIMIT = 50
 
 def search_query(text: str) -> str:
     """The FTS5 query for words as typed: the letters and digits only, each word a quoted
-    string, so `"unclosed`, `AND`, `NEAR(` or `col:` are words to find, never FTS5's syntax."""
-    words = re.findall(r"[^\W_]+", text)
+    string, so `"unclosed`, `AND`, `NEAR(` or `col:` are words to find, never FTS5's syntax; a
+    `*` straight after a word makes it a prefix."""
+    words = re.findall(r"([^\W_]+)(\*?)", text)
     if not words:
         raise HmipError("the search words have no word in them: give a word or two from the note "
                         "(e.g. hmip search home visit)")
-    return " ".join(f'"{word}"' for word in words)
+    return " ".join(f'"{word}"{star}' for word, star in words)
 
 
 def search_evidence(conn: sqlite3.Connection, framework: Framework, text: str, reader: str | None,

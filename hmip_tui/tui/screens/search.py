@@ -31,7 +31,7 @@ class SearchScreen(Screen):
         yield Header()
         yield Input(placeholder="words from a note, a judgement or a reason; Enter searches", id="words", compact=True)
         yield Table(id="matches", cursor_type="row", zebra_stripes=True)
-        yield Static("Type words and press Enter. Cases you may not open are never searched.", id="found")
+        yield Static("Type words and press Enter (a * after a word finds the words it begins). Cases you may not open are never searched.", id="found")
         yield Footer()
 
     def on_mount(self) -> None:

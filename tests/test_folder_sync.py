@@ -3,6 +3,8 @@ stops nobody's sync, and a wrong inspection uid is said, not taken for "nothing 
 
 from __future__ import annotations
 
+import stat
+
 from conftest import one_sentence
 from test_team_server import Laptop
 
@@ -53,3 +55,22 @@ def test_joining_from_a_folder_whose_only_bundle_is_cut_short_is_refused(tmp_pat
     i3 = Laptop(tmp_path, "I3")
     one_sentence(i3.run("sync", str(shared), "--inspection", uid, check=False),
                  "the file is cut short", "nothing was joined")
+
+
+def test_a_bundle_is_readable_by_the_folders_group_only_when_the_folder_is(tmp_path):
+    """Teammates signed in as other users read each other's bundles through the folder's group;
+    a folder kept to its owner keeps its bundles so too; nobody else ever reads one."""
+    lf, i2, uid, shared = _team_in_a_folder(tmp_path)
+    mine = shared / f"{uid}-LF.hmip.json"
+    shared.chmod(0o700)
+    lf.run("answer", "C2", "2.2.1", "yes")
+    lf.run("sync", str(shared))
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o600
+    shared.chmod(0o2770)  # a team's share: the group may enter and read, new files keep its group
+    lf.run("answer", "C2", "2.2.1", "no")
+    lf.run("sync", str(shared))
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o640
+    shared.chmod(0o700)
+    lf.run("answer", "C2", "2.2.1", "yes")
+    lf.run("sync", str(shared))
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o600

@@ -264,6 +264,7 @@ def _with_folder(conn: sqlite3.Connection, folder: Path, by: str, uid: str, hold
     mine = folder / f"{uid}-{by}.hmip.json"
     if holding:
         export_bundle(conn, mine, by)
+        _shared_with_the_folders_group(folder, mine)
         summary.wrote = mine
     # The inspection's bundles are named UID-CODE.hmip.json: the whole uid, not a prefix of it.
     others = sorted(p for p in folder.glob(f"{uid}-*.hmip.json")
@@ -276,6 +277,15 @@ def _with_folder(conn: sqlite3.Connection, folder: Path, by: str, uid: str, hold
     if not holding and not summary.imported:  # nothing joined: a refusal, not a partial sync
         raise HmipError(next(iter(summary.files_left_out.values())) + "; nothing was joined")
     return summary
+
+
+def _shared_with_the_folders_group(folder: Path, bundle: Path) -> None:
+    """A bundle is written 0600, readable by its writer alone. In a folder its group may enter
+    and read (a team's share, as its owner set it up), teammates signed in as other users must
+    read it too: it takes the group's read permission, never anyone else's. The folder's
+    permissions are the access control, as they are for who may join."""
+    if folder.stat().st_mode & 0o050 == 0o050:
+        bundle.chmod(0o640)
 
 
 def _import_each_that_can(conn: sqlite3.Connection, paths: list[Path], by: str, summary: SyncSummary) -> list:

@@ -278,10 +278,15 @@ def rebuild(conn: sqlite3.Connection, framework=None) -> bool:
     for split, rate in sorted({(split, rate) for rate, split, _ in rows}):
         know(conn, rate, split)
     conn.execute(moved)
-    for col in ("id", "rate"):
-        conn.execute(f"INSERT INTO tally (question, value, facet, n) SELECT a.question, a.value, f.{col}, count(*) "
-                     "FROM answer a JOIN case_file c ON c.id = a.case_id JOIN facet f ON f.name = c.split_facet "
-                     "GROUP BY 1, 2, 3")
+    # One pass over the answers, grouped by split facet; the rating facets' counts are sums of
+    # those (each split facet belongs to one rating facet), not a second pass.
+    conn.execute("CREATE TEMP TABLE split_count AS SELECT f.id AS facet, f.rate AS rate, a.question AS question, "
+                 "a.value AS value, count(*) AS n FROM answer a JOIN case_file c ON c.id = a.case_id "
+                 "JOIN facet f ON f.name = c.split_facet GROUP BY f.id, a.question, a.value")
+    conn.execute("INSERT INTO tally (question, value, facet, n) SELECT question, value, facet, n FROM split_count "
+                 "UNION ALL SELECT question, value, rate, sum(n) FROM split_count GROUP BY question, value, rate "
+                 "ORDER BY 1, 2, 3")
+    conn.execute("DROP TABLE temp.split_count")
     conn.execute("UPDATE case_file SET answered = (SELECT count(*) FROM answer a JOIN applicable p ON "
                  "p.facet = case_file.rate_facet AND p.question = a.question WHERE a.case_id = case_file.id)")
     return True

@@ -172,22 +172,21 @@ def case_progress(conn: sqlite3.Connection, framework: Framework,
     its status is kept (never shown in its row) so that the home screen counts the sample as
     the dashboard and `hmip rate` do: every case, limited access included.
     """
-    from ..store.access import is_restricted, refs_open_to
+    from ..store.access import refs_open_to
 
     open_to_reader = refs_open_to(conn, reader) if reader else set()
     sentence = framework.profile_field("sentence_type")
     rosh = framework.profile_field("rosh")
     out = []
     for case in store.cases_with_progress(conn):
-        if is_restricted(case.profile) and case.ref not in open_to_reader:
+        if case.limited_access and case.ref not in open_to_reader:
             out.append(CaseProgress(case.ref, None, "", "", case.status, 0, 0, True, hidden=True))
             continue
         out.append(CaseProgress(
             case.ref, case.inspector,
-            sentence.label_of(case.profile.get("sentence_type")) if sentence else "",
-            rosh.label_of(case.profile.get("rosh")) if rosh else "",
-            case.status, case.answered, case.required,
-            case.profile.get("limited_access") == "yes",
-            sentence_short=sentence.short_label_of(case.profile.get("sentence_type")) if sentence else "",
+            sentence.label_of(case.sentence_type) if sentence else "",
+            rosh.label_of(case.rosh) if rosh else "",
+            case.status, case.answered, case.required, case.limited_access,
+            sentence_short=sentence.short_label_of(case.sentence_type) if sentence else "",
         ))
     return out

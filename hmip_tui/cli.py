@@ -277,15 +277,29 @@ def _passphrase(confirm: bool) -> str:
 @click.option("--encrypt", is_flag=True, help="Seal the bundle with a passphrase for transit.")
 @click.option("--full", is_flag=True,
               help="The whole history, even what came from the lead (the lead's bundles always are).")
+@click.option("--join", "join_file", is_flag=True,
+              help="The lead only: a join file, from which a new laptop joins a large inspection in seconds.")
 @RESTRICTED_NOTES
 @pass_ctx
-def bundle_export(obj: Context, out, encrypt, full, include_restricted_notes):
+def bundle_export(obj: Context, out, encrypt, full, include_restricted_notes, join_file):
     """Sign what you recorded since the last export, and write the history to a bundle.
 
     The lead's bundle holds everything: a new laptop joins from it. An inspector's holds what the
     lead does not have yet, unless --full."""
-    from .services import export_bundle
+    from .services import export_bundle, export_join_file
 
+    if join_file:
+        if encrypt or include_restricted_notes:
+            raise HmipError("--join writes a join file, which is never sealed and never carries the notes of "
+                            "limited-access cases: leave out --encrypt and --include-restricted-notes")
+        out = _out(obj, out, f"-{obj.inspector}.hmip-join")
+        data = export_join_file(obj.conn, out, obj.inspector)
+        say(f"Wrote a join file of {_count(data['entries'], 'history entry', 'history entries')} "
+            f"({_count(data['cases'], 'case')}) to {out.resolve()}"
+            + (f"; the evidence notes of {_count(data['withheld'], 'limited-access case')} were left out."
+               if data["withheld"] else ".")
+            + " A new laptop joins with hmip bundle import FILE.")
+        return
     out = _out(obj, out, f"-{obj.inspector}.hmip.json" + (".sealed" if encrypt else ""))
     data = export_bundle(obj.conn, out, obj.inspector, include_restricted_notes=include_restricted_notes,
                          passphrase=_passphrase(confirm=True) if encrypt else None, full=full or None)

@@ -22,7 +22,7 @@ from .search import search_evidence
 from .sync import SyncSummary, sync
 from .team import add_to_team, grant_access, is_lead, recorder_here, rekey, team_members
 from .team_server import add_server_login, init_server, server_where
-from .transfer import (backup_now, default_export_path, check_database_path, check_output_path, export_answers_csv, export_bundle,
+from .transfer import (backup_now, default_export_path, check_database_path, check_output_path, export_answers_csv, export_bundle, export_join_file,
                        export_workbook, import_bundles, remove_new_database, restore_backup)
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
     "Answer", "CaseFile", "CaseProgress", "FieldChange", "set_case_field", "check_ref", "clean_profile", "profile_problem", "add_case", "add_to_team", "agreement_pairs", "answers_for_case",
     "assign_second_reading", "audit_trail", "backup_now", "default_export_path", "check_database_path", "check_output_path",
     "remove_new_database", "case_counts", "case_progress", "check_in_background", "check_inspection", "evidence", "case_refs", "clear_answer",
-    "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_workbook",
+    "conflicts", "create_demo", "current_ratings", "export_answers_csv", "export_bundle", "export_join_file", "export_workbook",
     "finish_second_reading", "found_inspection", "get_case", "get_inspection", "grant_access",
     "import_bundles", "import_sample", "inspection_framework", "is_lead", "judgements",
     "key_questions_for", "lock_case", "may_open", "moderation_status", "open_database",

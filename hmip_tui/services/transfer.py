@@ -49,8 +49,31 @@ def export_bundle(conn: sqlite3.Connection, out: Path, by: str, *, include_restr
 
 def import_bundles(conn: sqlite3.Connection, paths: list[Path], by: str, passphrase=None) -> list:
     from ..exchange.bundle import import_bundles as merge_all
+    from ..exchange.join_file import is_join_file, join
 
+    for p in paths:
+        try:
+            with open(p, "rb") as fh:
+                database = fh.read(16) == b"SQLite format 3\x00"
+        except OSError:
+            continue  # said by the bundle reader, in its words
+        if database and not is_join_file(Path(p)):
+            raise HmipError(f"{p}: is an SQLite database, not a bundle or a join file (a join file ends with "
+                            "its signed manifest: copy it again, whole); nothing was imported")
+    joins = [p for p in paths if is_join_file(Path(p))]
+    if joins:
+        if len(paths) > 1:
+            raise HmipError(f"{joins[0]}: a join file founds a new laptop's database on its own: import it "
+                            "first, then the bundles; nothing was imported")
+        return [join(conn, joins[0], by)]
     return merge_all(conn, paths, passphrase, by)
+
+
+def export_join_file(conn: sqlite3.Connection, out: Path, by: str) -> dict:
+    from ..exchange.join_file import export_join_file as write
+
+    _checked_before_publishing(conn)
+    return write(conn, out, by)
 
 
 def _publishable_notes(conn: sqlite3.Connection, by: str, asked: bool, what: str) -> bool:

@@ -315,6 +315,36 @@ def transaction(conn: sqlite3.Connection):
 
 
 @contextmanager
+def written_once(conn: sqlite3.Connection):
+    """Around the one transaction that fills a database holding nothing yet (a laptop joining):
+    the file is written once, not twice. In WAL mode every page goes to the WAL and again into
+    the file at the checkpoint; a rollback journal of an empty file holds next to nothing, and
+    its commit is as durable (synchronous=FULL) and as all-or-nothing (a process killed midway
+    leaves the journal, and the next open rolls the file back to empty). A page cache the size
+    of what is written keeps SQLite from spilling it early. WAL and the usual cache come back
+    after; if another connection has the file open, WAL stays throughout."""
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout=0")  # never wait for a reader: stay in WAL instead
+    try:
+        switched = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+    except sqlite3.OperationalError:
+        switched = False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    if switched:
+        conn.execute("PRAGMA cache_size=-262144")
+    try:
+        yield conn
+    finally:
+        if switched:
+            conn.execute(f"PRAGMA cache_size={int(cache)}")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError:
+                pass  # a reader came meanwhile: the next open puts WAL back
+
+
+@contextmanager
 def streaming(conn: sqlite3.Connection):
     """For a pass that reads the whole file once (an export): SQLite's default 2 MiB page cache
     instead of the 32 MiB a merge needs, so memory stays flat whatever the file's size."""

@@ -1,3 +1,3 @@
 """hmip-tui: the case-file assessment tool for probation inspectors."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

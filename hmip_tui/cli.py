@@ -319,7 +319,8 @@ def bundle_export(obj: Context, out, encrypt, full, include_restricted_notes, jo
 def bundle_import(obj: Context, files):
     """Merge bundles into this database: all checked first, then all or nothing.
 
-    Asks for a sealed bundle's passphrase."""
+    Asks for a sealed bundle's passphrase. Given the lead's join file (bundle export --join), a
+    new laptop's empty database joins the inspection from it."""
     from .services import import_bundles
 
     obj.creates = True

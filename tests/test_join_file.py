@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from conftest import db_content, one_sentence
-from test_team import SECRET, hmip, send, status, team  # noqa: F401  (team is a fixture)
+from test_team import SECRET, hmip, send, status, team  # noqa: F401,F811  (team is a fixture)
 
 from hmip_tui import identity
 from hmip_tui.exchange.join_file import _signed_part
@@ -52,6 +52,7 @@ def week(team, tmp_path):
     """A fieldwork week on the lead's laptop: answers with notes from two inspectors, a note on a
     limited-access case, an open conflict, a settled one, a judgement and a redaction."""
     lead, i2, i3 = team
+    hmip(lead, "case", "grant", "R1", "LF")  # the lead holds R1's notes: a join file must not
     hmip(i2, "answer", "C1", "2.2.1", "yes", "--note", "I2's first reading.")
     hmip(i2, "answer", "R1", "2.2.1", "no", "--note", SECRET)
     hmip(i3, "answer", "C3", "2.2.1", "no", "--note", "I3's reading of the plan.")
@@ -59,7 +60,7 @@ def week(team, tmp_path):
     hmip(i2, "answer", "C2", "2.2.1", "no", "--note", "I2's reading.")
     hmip(i2, "answer", "C2", "2.2.2", "no", "--note", "Named the victim by mistake.")
     hmip(lead, "answer", "C2", "2.2.2", "yes")
-    send(i2, lead, tmp_path, "i2-week")
+    send(i2, lead, tmp_path, "i2-week", "--include-restricted-notes")
     send(i3, lead, tmp_path, "i3-week")
     conflicts = {c["question"]: c["id"] for c in status(lead)["conflicts"]}
     hmip(lead, "moderation", "settle", str(conflicts["2.2.2"]), "no", "--reason", "Agreed at the team meeting.")
@@ -96,6 +97,8 @@ def test_a_join_file_never_holds_a_limited_access_note_nor_a_redacted_one(week, 
     lead, _, _ = week
     join_file = tmp_path / "lead.hmip-join"
     hmip(lead, "bundle", "export", "--join", "--out", str(join_file))
+    assert b"two streets away" in sqlite3.connect(lead[0]).execute(
+        "SELECT group_concat(body) FROM text").fetchone()[0].encode()  # the lead holds it
     raw = join_file.read_bytes()
     assert b"two streets away" not in raw and b"Named the victim" not in raw
     assert b"I2's first reading" in raw  # an open case's note travels
@@ -160,6 +163,11 @@ def test_a_changed_or_cut_join_file_is_refused_and_nothing_joined(week, tmp_path
     for name, data, needle in [("flipped", bytes(flipped), "the checksum does not match"),
                                ("cut", raw[:at + 40], "manifest is missing or cut short"),
                                ("no-manifest", raw[:at], "is an SQLite database, not a bundle or a join file"),
+                               ("first-byte", b"X" + raw[1:], "the checksum does not match"),
+                               ("a-page", raw[:4096] + bytes(4096) + raw[8192:], "the checksum does not match"),
+                               ("appended", raw + b" ", "manifest is missing or cut short"),
+                               ("spaced", raw[:at] + raw[at:].replace(b'","tool"', b'", "tool"'),
+                                "manifest was changed"),
                                ("restamped", restamped, "signature does not match")]:
         bad = tmp_path / f"{name}.hmip-join"
         bad.write_bytes(data)

@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import sqlite3
-import threading
 from pathlib import Path
 
 from .. import __version__, identity
@@ -38,26 +37,31 @@ from .files import atomic_output
 FORMAT = "hmip-join/1"
 SQLITE = b"SQLite format 3\x00"
 MAGIC = b'{"format":"hmip-join/'
-REQUIRES = "0.3.0"
+REQUIRES = "0.3.0"  # the first hmip that reads join files
 MANIFEST_MAX = 4096
 FIELDS = ("format", "inspection", "framework", "inspector", "key", "tool", "requires", "schema", "created",
           "size", "sha256", "signature")
 
 
 def _tail(fh) -> tuple[int, bytes]:
-    """Where the manifest starts, and the manifest line, read from the end of the file."""
+    """Where the manifest starts, and what follows from there to the end of the file (the
+    manifest, and nothing else, in a file as written)."""
     end = fh.seek(0, os.SEEK_END)
     start = max(0, end - MANIFEST_MAX)
     fh.seek(start)
     tail = fh.read()
-    at = tail.rfind(MAGIC)
-    return (start + at, tail[at:]) if at >= 0 else (-1, b"")
+    at = tail.rfind(MAGIC)  # never in a bundle: its JSON strings escape their quotes
+    if at < 0:
+        return -1, b""
+    return start + at, tail[at:]
 
 
 def is_join_file(path: Path) -> bool:
+    """Whatever its first bytes (a database cut or changed at its start is still a join file
+    that fails its checksum, not a bundle that fails to parse)."""
     try:
         with open(path, "rb") as fh:
-            return fh.read(len(SQLITE)) == SQLITE and _tail(fh)[0] > 0
+            return _tail(fh)[0] >= 0
     except OSError:
         return False
 
@@ -119,7 +123,7 @@ def _hash(path: Path) -> tuple[int, bytes]:
 def _manifest(path: Path, fh) -> tuple[dict, int]:
     """The manifest, checked in form, and where the database bytes end."""
     at, line = _tail(fh)
-    if at < 0 or not line.endswith(b"\n"):
+    if at < 0 or not line.endswith(b"}\n"):
         raise HmipError(f"{path}: the join file's manifest is missing or cut short: copy it again; "
                         "nothing was imported")
     try:
@@ -137,6 +141,15 @@ def _manifest(path: Path, fh) -> tuple[dict, int]:
     missing = [k for k in FIELDS if k not in manifest]
     if fmt != FORMAT or missing:
         raise HmipError(f"{path}: manifest: {', '.join(missing) or 'format'} missing or wrong; nothing was imported")
+    # Exactly as written: one byte added or changed anywhere after the database fails here.
+    if line != json.dumps(manifest, separators=(",", ":")).encode() + b"\n":
+        raise HmipError(f"{path}: the join file's manifest was changed after it was written; copy it again; "
+                        "nothing was imported")
+    return manifest, at
+
+
+def _version_fits(path: Path, manifest: dict) -> None:
+    """After the signature: the schema the lead's database is in, which this hmip must share."""
     if manifest["schema"] != SCHEMA_VERSION:
         later = isinstance(manifest["schema"], int) and manifest["schema"] > SCHEMA_VERSION
         raise HmipError(f"{path}: written by {str(manifest['tool'])[:30]}, whose database is schema "
@@ -144,30 +157,15 @@ def _manifest(path: Path, fh) -> tuple[dict, int]:
                         + ("install the same hmip as the lead" if later else
                            "ask the lead for a bundle instead (hmip bundle export --full)")
                         + "; nothing was imported")
-    if manifest["size"] != at:
-        raise HmipError(f"{path}: the checksum does not match the content: the file was changed or cut "
-                        "short after it was written; copy it again; nothing was imported")
-    return manifest, at
 
 
-class _Checksum(threading.Thread):
-    """The SHA-256 of the database bytes, computed beside the checks (hashlib leaves Python's
-    lock for large blocks); taken in only once it matches."""
-
-    def __init__(self, path: Path, size: int):
-        super().__init__(daemon=True)
-        self.path, self.size, self.digest = path, size, None
-
-    def run(self) -> None:
-        h, left = hashlib.sha256(), self.size
-        try:
-            with open(self.path, "rb") as fh:
-                while left > 0 and (chunk := fh.read(min(left, 1 << 22))):
-                    h.update(chunk)
-                    left -= len(chunk)
-        except OSError:
-            return
-        self.digest = h.hexdigest() if left == 0 else None
+def _digest(path: Path, size: int) -> str | None:
+    h, left = hashlib.sha256(), size
+    with open(path, "rb") as fh:
+        while left > 0 and (chunk := fh.read(min(left, 1 << 22))):
+            h.update(chunk)
+            left -= len(chunk)
+    return h.hexdigest() if left == 0 else None
 
 
 def _header_says(path: Path, size: int) -> bool:
@@ -195,44 +193,37 @@ def join(conn: sqlite3.Connection, path: Path | str, by: str | None):
         raise HmipError(f"{path}: a join file founds a new laptop's database, and this one holds an "
                         "inspection already: import the lead's bundle instead (hmip bundle export); "
                         "nothing was imported")
+    changed = HmipError(f"{path}: the checksum does not match the content: the file was changed or cut "
+                        "short after it was written; copy it again; nothing was imported")
     try:
         with open(path, "rb") as fh:
             manifest, size = _manifest(path, fh)
-        header_ok = _header_says(path, size)
+        try:
+            key = identity.unb64(manifest["key"], 32)
+            signature = identity.unb64(manifest["signature"], 64)
+            code = identity.check_code(manifest["inspector"], "manifest.inspector")
+        except (ValueError, HmipError) as exc:
+            raise HmipError(f"{path}: manifest: {exc}; nothing was imported") from None
+        if not identity.verify(key, signature, hashlib.sha256(_signed_part(manifest)).digest()):
+            raise HmipError(f"{path}: the lead's signature does not match the manifest: the file was changed "
+                            "after it was written; nothing was imported")
+        # Nothing opens the database before its bytes are those the lead signed.
+        if manifest["size"] != size or not _header_says(path, size) or _digest(path, size) != manifest["sha256"]:
+            raise changed
     except OSError as exc:
         raise HmipError(f"{path}: cannot read the join file ({exc.strerror or exc}); nothing was imported") from None
-    try:
-        key = identity.unb64(manifest["key"], 32)
-        signature = identity.unb64(manifest["signature"], 64)
-        code = identity.check_code(manifest["inspector"], "manifest.inspector")
-    except (ValueError, HmipError) as exc:
-        raise HmipError(f"{path}: manifest: {exc}; nothing was imported") from None
-    if not identity.verify(key, signature, hashlib.sha256(_signed_part(manifest)).digest()):
-        raise HmipError(f"{path}: the lead's signature does not match the manifest: the file was changed "
-                        "after it was written; nothing was imported")
-    changed = HmipError(f"{path}: the checksum does not match the content: the file was changed or cut "
-                        "short after it was written; copy it again; nothing was imported")
-    if not header_ok:
-        raise changed
-    checksum = _Checksum(path, size)
-    checksum.start()
-
-    def whole() -> None:
-        checksum.join()
-        if checksum.digest != manifest["sha256"]:
-            raise changed
-
+    _version_fits(path, manifest)
     fw_id, _, fw_version = str(manifest["framework"]).partition(" ")
     framework = load_framework(fw_id, fw_version)
     try:
         with written_once(conn):
             counts = founding.fill(conn, f"file:{quote(str(path.absolute()))}?mode=ro&immutable=1",
-                                   str(manifest["inspection"]), framework, path, by, (code, key), whole)
+                                   str(manifest["inspection"]), framework, path, by, (code, key))
     except sqlite3.DatabaseError as exc:
         raise HmipError(f"{path}: the join file's database cannot be read ({exc}); nothing was imported") from None
-    finally:
-        checksum.join()
-    summary = MergeSummary(created_inspection=True, entries_added=counts["entries"], cases_added=counts["cases"])
+    summary = MergeSummary(created_inspection=True, entries_added=counts["entries"], cases_added=counts["cases"],
+                           conflicts_opened=conn.execute("SELECT count(*) FROM conflict WHERE closed_by IS NULL"
+                                                         ).fetchone()[0])
     summary.pinned = [(c, identity.fingerprint(k), None) for c, k in
                       conn.execute("SELECT code, key FROM signer ORDER BY code")]
     return ImportSummary(path, summary, True)

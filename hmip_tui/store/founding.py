@@ -43,6 +43,13 @@ def scrub(path: Path, withheld: set[str], at: str) -> None:
         conn.execute("INSERT OR IGNORE INTO travels SELECT note FROM entry WHERE note IS NOT NULL "
                      "AND case_ref NOT IN (SELECT ref FROM withheld) UNION SELECT reason FROM entry "
                      "WHERE reason IS NOT NULL AND case_ref NOT IN (SELECT ref FROM withheld)")
+        # The guards that keep a laptop's own history whole (texts leave only by redaction, the
+        # audit trail and batches are kept as they are) are set aside on this copy while it is
+        # cut down, and put back, so the copy is laid out exactly as hmip makes a database.
+        aside = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                             "('audit', 'case_file', 'batch', 'text')").fetchall()
+        for name, _ in aside:
+            conn.execute(f'DROP TRIGGER "{name}"')
         conn.execute("DELETE FROM text WHERE hash NOT IN (SELECT hash FROM travels)")
         # Through the search's triggers, so the index loses the words too.
         for table in ("answer", "second_answer"):
@@ -50,10 +57,6 @@ def scrub(path: Path, withheld: set[str], at: str) -> None:
                          "OR note_hash NOT IN (SELECT hash FROM text))")
         conn.execute("DELETE FROM evidence_text WHERE kind = 'reason' AND hash NOT IN (SELECT hash FROM text)")
         conn.execute("INSERT INTO evidence_text_fts (evidence_text_fts) VALUES ('optimize')")
-        aside = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-                             "('audit', 'case_file', 'batch')").fetchall()
-        for name, _ in aside:
-            conn.execute(f'DROP TRIGGER "{name}"')
         conn.execute("DELETE FROM audit")
         conn.execute("DELETE FROM note_draft")
         conn.execute("UPDATE case_file SET resume_at = NULL")
@@ -104,11 +107,11 @@ class IdCheck(threading.Thread):
 
 
 def fill(conn: sqlite3.Connection, uri: str, uid: str, framework, source: Path, by: str | None,
-         lead: tuple[str, bytes], whole) -> dict:
+         lead: tuple[str, bytes]) -> dict:
     """Check the lead's copy where it lies (read only), then take it in whole with SQLite's
     backup API into `conn`'s database, which must hold no inspection: one write transaction
-    there, all or nothing. `whole()` says whether the file's checksum matched, once the checks
-    are done (it is computed beside them). HmipError, and nothing taken in, if any check fails.
+    there, all or nothing. The file's checksum and signature were checked before (exchange/
+    join_file.py). HmipError, and nothing taken in, if any check fails.
     Returns counts for the summary."""
     ids = IdCheck(uri)
     ids.start()
@@ -123,7 +126,6 @@ def fill(conn: sqlite3.Connection, uri: str, uid: str, framework, source: Path, 
         if team.members(copied).get(code) != "lead" or team.pinned(copied, code) != key:
             raise _refuse(source, f"signed by {code}, who is not this inspection's lead with that key")
         team.require_own_laptop(copied, by)
-        whole()
         counts = {"entries": copied.execute("SELECT count(*) FROM entry").fetchone()[0],
                   "cases": copied.execute("SELECT count(*) FROM case_file").fetchone()[0]}
         if conn.execute("SELECT 1 FROM inspection").fetchone() is not None:  # another writer got there first

@@ -1,5 +1,5 @@
 """A laptop joining from the lead's join file: the lead's database, less what no other laptop
-may hold, copied into an empty database table by table inside SQLite, and checked there.
+may hold, checked where it lies, in SQL, then copied page by page into an empty database.
 
 Merging a bundle re-derives every current table from the entries in Python, one entry at a
 time: right for a merge, where the history meets a database that holds its own, but a joining
@@ -23,6 +23,7 @@ from pathlib import Path
 from ..errors import HmipError
 from . import batches, team
 from .history import ENTRY_TAG, FLAGS, KINDS, text_hash
+
 
 def scrub(path: Path, withheld: set[str], at: str) -> None:
     """Make a copy of the lead's database (VACUUM INTO) fit to leave the lead's laptop and to

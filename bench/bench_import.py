@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import answered_inspection, machine, scratch
+from common import lead_exports, machine, scratch
 
 BARE = r'''
 import sqlite3, sys
@@ -59,15 +59,9 @@ def main() -> None:
     hmip = shutil.which("hmip") or sys.exit("hmip is not on PATH: activate the virtualenv it is installed in")
     with scratch() as d:
         lead_db = args.db or d / "lead.sqlite"
-        # The lead's signing key lives beside a reused database, so a later run signs with it.
-        os.environ["XDG_DATA_HOME"] = str(lead_db.parent / f"{lead_db.stem}-keys")
-        answered_inspection(lead_db, args.cases)
-        env = dict(os.environ)
-        joining = {**env, "XDG_DATA_HOME": str(d / "joining")}  # the joining laptop's own keys
-        bundle, join_file = d / "lead.hmip.json", d / "lead.hmip-join"
-        for flag, out in (("--full", bundle), ("--join", join_file)):
-            subprocess.run([hmip, "--db", str(lead_db), "--as", "LEAD", "bundle", "export", flag,
-                            "--out", str(out)], env=env, check=True, capture_output=True)
+        env, joining, files = lead_exports(hmip, lead_db, args.cases, d,
+                                           {"--full": "lead.hmip.json", "--join": "lead.hmip-join"})
+        bundle, join_file = files["--full"], files["--join"]
         ours, bare, whole = [], [], []
         for r in range(args.rounds):
             b, answers = timed_run([sys.executable, "-c", BARE, str(lead_db), str(d / f"bare{r}.sqlite")], env)

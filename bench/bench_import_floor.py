@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from bench_import import BARE
-from common import answered_inspection, machine, scratch
+from common import lead_exports, machine, scratch
 
 STEP = r'''
 import hashlib, sys, threading
@@ -104,13 +104,8 @@ def main() -> None:
     hmip = shutil.which("hmip") or sys.exit("hmip is not on PATH: activate the virtualenv it is installed in")
     with scratch() as d:
         lead_db = args.db or d / "lead.sqlite"
-        os.environ["XDG_DATA_HOME"] = str(lead_db.parent / f"{lead_db.stem}-keys")
-        answered_inspection(lead_db, args.cases)
-        env = dict(os.environ)
-        joining = {**env, "XDG_DATA_HOME": str(d / "joining")}
-        bundle = d / "lead.hmip.json"
-        subprocess.run([hmip, "--db", str(lead_db), "--as", "LEAD", "bundle", "export", "--full",
-                        "--out", str(bundle)], env=env, check=True, capture_output=True)
+        env, joining, files = lead_exports(hmip, lead_db, args.cases, d, {"--full": "lead.hmip.json"})
+        bundle = files["--full"]
         out = d / "out"
         runs = {"bare": lambda: [sys.executable, "-c", BARE, str(lead_db), str(out / "db.sqlite")],
                 **{n: (lambda n=n: [sys.executable, "-c", STEP, str(lead_db), str(out / "db.sqlite"), str(n + 1)])

@@ -156,3 +156,22 @@ def bare_answers(conn, rows: list[tuple]) -> None:
                      "answered_by, answered_at) VALUES (?, ?, ?, NULL, 'hmip-adult-pdu', '2022.1', ?, ?)",
                      ((ids[r], q, v, by, at) for r, q, v, by, at in rows))
     conn.execute("COMMIT")
+
+
+def lead_exports(hmip: str, lead_db: Path, cases: int, d: Path, exports: dict[str, str]):
+    """A lead's database of `cases` answered cases (kept at `lead_db` if given), exported once
+    for each flag in `exports` ({flag: file name}) into `d`. Returns the lead's environment, a
+    joining laptop's (its own keys), and the exported files by flag."""
+    import os
+    import subprocess
+
+    # The lead's signing key lives beside a reused database, so a later run signs with it.
+    os.environ["XDG_DATA_HOME"] = str(lead_db.parent / f"{lead_db.stem}-keys")
+    answered_inspection(lead_db, cases)
+    env = dict(os.environ)
+    joining = {**env, "XDG_DATA_HOME": str(d / "joining")}
+    files = {flag: d / name for flag, name in exports.items()}
+    for flag, out in files.items():
+        subprocess.run([hmip, "--db", str(lead_db), "--as", "LEAD", "bundle", "export", flag, "--out", str(out)],
+                       env=env, check=True, capture_output=True)
+    return env, joining, files

@@ -6,6 +6,7 @@ import sqlite3
 import time
 
 import pytest
+from textual import events
 from textual.widgets import DataTable, Input, Select
 
 from hmip_tui import store
@@ -19,6 +20,7 @@ from hmip_tui.tui.screens.help import HelpScreen
 from hmip_tui.tui.screens.home import PAGE_SIZE, HomeScreen
 from hmip_tui.tui.screens.judgements import JudgementsScreen
 from hmip_tui.tui.screens.note import BURST_GAP_S, EvidenceNoteScreen, NoteScreen
+from hmip_tui.tui.screens.search import SearchScreen
 from hmip_tui.tui.screens.welcome import WelcomeScreen
 
 from conftest import LICENCE, app_on  # and the one_case_db fixture
@@ -268,6 +270,24 @@ async def test_home_pages_a_large_sample_and_filters_by_typing(db):
         shown = app.screen.shown_cases
         assert shown and all(c.rosh == "Very high" for c in shown)
         await pilot.press("escape", "q")
+
+
+@pytest.mark.parametrize("keys, screen, typed", [
+    ("fdraft", HomeScreen, "draft"),  # d would open the ratings, a show all cases, t the team
+    ("/doorstep", SearchScreen, "doorstep"),
+])
+async def test_a_word_typed_straight_after_f_or_slash_goes_into_the_field(demo_db, keys, screen, typed):
+    """As a terminal delivers a fast typist's keys: in one read, at once. Each letter must land
+    in the field the first key opened, none act on the case list."""
+    app = app_on(demo_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for ch in keys:
+            app.post_message(events.Key("slash" if ch == "/" else ch, ch))
+        await pilot.pause(0.5)
+        assert type(app.screen) is screen
+        assert app.focused.id in ("filter", "words") and app.focused.value == typed
+        await pilot.press("escape")
 
 
 async def test_escaping_the_note_moves_on_so_the_next_key_answers_the_next_question(one_case_db):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -11,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from ..table import Table
 from ...services import CaseProgress, case_progress, cases_with_drafts
 
+TYPE_AHEAD_S = 0.3  # keys this soon after "f" or "/" were typed for the field, not for the list
 PAGE_SIZE = 100  # rows in the table at once: a DataTable costs ~170 µs a row before first paint
 
 STATUS_LABEL = {"not_started": "not started", "in_progress": "in progress", "complete": "complete",
@@ -58,6 +62,7 @@ class HomeScreen(Screen):
         self.shown_cases: list[CaseProgress] = []
         self.resumed_once = False
         self.drafts: set[str] = set()
+        self.field_asked_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -179,7 +184,34 @@ class HomeScreen(Screen):
         self.refresh_rows(keep="")
 
     def action_filter(self) -> None:
+        self.field_asked_at = time.monotonic()
         self.query_one("#filter", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """`f` (filter) and `/` (search) with a word typed straight after them arrive as one
+        burst, and Textual hands each key to the widget focused when it arrives: the word's
+        letters would reach the list, where `d` opens the ratings and `a` shows all cases. So
+        both keys are taken here, on their way up from the list (the keys behind them pass this
+        screen in order; the app's bindings see them only after), and printable keys that
+        follow within a burst go where the word was meant to go."""
+        field = self.query_one("#filter", Input)
+        if field.has_focus or not event.character:
+            return
+        burst = time.monotonic() - self.field_asked_at < TYPE_AHEAD_S
+        if burst and event.character.isprintable():
+            if self.app.screen is self:
+                field.insert_text_at_cursor(event.character)
+            else:  # the search screen, opened by "/" in this burst
+                self.app.screen.type_ahead(event.character)
+        elif event.key == "f":
+            self.action_filter()
+        elif event.key == "slash":
+            self.field_asked_at = time.monotonic()
+            self.app.action_search()
+        else:
+            return
+        event.prevent_default()
+        event.stop()
 
     def action_leave_filter(self) -> None:
         self.query_one(DataTable).focus()

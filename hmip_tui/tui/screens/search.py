@@ -26,6 +26,13 @@ class SearchScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.matches: list[dict] = []
+        self.typed_ahead = ""  # words typed with "/" in one burst, before this screen was up
+
+    def type_ahead(self, character: str) -> None:
+        if self.is_mounted:
+            self.query_one(Input).insert_text_at_cursor(character)
+        else:
+            self.typed_ahead += character
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -36,7 +43,9 @@ class SearchScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("Case", "Question", "Found", "Where")
-        self.query_one(Input).focus()
+        field = self.query_one(Input)
+        field.insert_text_at_cursor(self.typed_ahead)
+        field.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

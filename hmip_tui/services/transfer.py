@@ -49,12 +49,12 @@ def export_bundle(conn: sqlite3.Connection, out: Path, by: str, *, include_restr
 
 def import_bundles(conn: sqlite3.Connection, paths: list[Path], by: str, passphrase=None) -> list:
     from ..exchange.bundle import import_bundles as merge_all
-    from ..exchange.join_file import is_join_file, join
+    from ..exchange.join_file import SQLITE, is_join_file, join
 
     for p in paths:
         try:
             with open(p, "rb") as fh:
-                database = fh.read(16) == b"SQLite format 3\x00"
+                database = fh.read(len(SQLITE)) == SQLITE
         except OSError:
             continue  # said by the bundle reader, in its words
         if database and not is_join_file(Path(p)):
